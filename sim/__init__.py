@@ -1,0 +1,15 @@
+"""tipsim: an agent-based simulator of human-trafficking networks.
+
+Public API:
+
+* :func:`load_config` — compose the Hydra configuration with ``key=value`` overrides;
+* :class:`TraffickingModel` — the Mesa model (one step = one day);
+* :func:`simulate` — run one simulation in memory; :func:`write_run` — write its run folder.
+"""
+
+from .cli import load_config
+from .config import ConfigError, TipsimConfig
+from .model import TraffickingModel
+from .run import RunResult, simulate, write_run
+
+__all__ = ["ConfigError", "RunResult", "TipsimConfig", "TraffickingModel", "load_config", "simulate", "write_run"]

@@ -1,0 +1,93 @@
+"""Command-line entry points: ``tipsim <command> [key=value ...]`` (also ``python -m sim``).
+
+Every command composes the Hydra configuration in ``configs/`` with the given overrides,
+validates it (one clear error naming the key, before any work), then calls the API. Commands
+stay thin: parse, call, print.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.config_store import ConfigStore
+from omegaconf import DictConfig
+
+from .config import ConfigError, TipsimConfig, to_config
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
+
+ConfigStore.instance().store(name="tipsim_schema", node=TipsimConfig)
+
+
+def load_config(overrides: list[str] | None = None) -> TipsimConfig:
+    """Compose ``configs/config.yaml`` with ``overrides`` (``key=value`` strings) and validate it."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(overrides or []))
+    return to_config(cfg)
+
+
+def _fail(exc: Exception) -> None:
+    print(f"tipsim: error: {exc}", file=sys.stderr)
+    sys.exit(2)
+
+
+def _hydra_command(func):
+    """Wrap ``func(cfg: TipsimConfig, raw: DictConfig)`` as a Hydra app on ``configs/config.yaml``."""
+
+    @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
+    def app(raw: DictConfig) -> None:
+        try:
+            cfg = to_config(raw)
+            func(cfg, raw)
+        except ConfigError as exc:
+            _fail(exc)
+
+    return app
+
+
+def _run(cfg: TipsimConfig, raw: DictConfig) -> None:
+    from .run import simulate, write_run, yearly_summary
+
+    result = simulate(cfg, progress=sys.stderr.isatty())
+    out = write_run(result, cfg, cfg.out_dir)
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(yearly_summary(result.daily).to_string())
+    m = result.manifest
+    print(
+        f"\n{m['people_created']:,} people created; wall time {m['wall_time_s']:.1f} s; "
+        f"peak memory {m['peak_memory_mb']:.0f} MiB"
+    )
+    print(f"results written to {out}")
+
+
+COMMANDS = {
+    "run": (_run, "run one simulation and write daily.parquet, config.yaml, manifest.json to out_dir"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: tipsim <command> [key=value ...]", "", "commands:"]
+    lines += [f"  {name:<10} {doc}" for name, (_, doc) in COMMANDS.items()]
+    lines += ["", "Overrides use Hydra syntax, e.g. `tipsim run seed=7 end_date=2021-12-31`."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(f"tipsim: error: unknown command {name!r}; known: {', '.join(COMMANDS)}", file=sys.stderr)
+        return 2
+    func, _ = COMMANDS[name]
+    sys.argv = [f"tipsim {name}", *rest]
+    _hydra_command(func)()
+    return 0

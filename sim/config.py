@@ -1,0 +1,351 @@
+"""Structured configuration: dataclasses backing the Hydra configs, and their validation.
+
+The dataclasses here are the schema of ``configs/``: Hydra merges the YAML files and the
+command-line overrides onto them, so a misspelt key or a wrong type fails at composition
+time. :func:`validate` then checks every declared range (probabilities in [0, 1], non-negative
+rates and capacities, date order, known countries and interventions) and raises one
+:class:`ConfigError` naming the offending key and its allowed values before any work starts.
+
+Units are given per field (see :mod:`sim.params`); time is in days, money in USD.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from .params import NON_NEGATIVE, POSITIVE, PROBABILITY, iter_params, param
+
+COUNTRIES = ("KH", "MM", "LA")
+"""Destination countries that have compounds: Cambodia, Myanmar, Laos (ISO 3166 alpha-2)."""
+
+PLATFORMS = ("facebook", "instagram", "tiktok", "telegram", "job_site")
+"""Online channels through which recruiters post job offers."""
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message names the key and the allowed values."""
+
+
+# --------------------------------------------------------------------------------------------
+# Parameter groups
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PopulationParams:
+    """Attributes of job-seekers who answer an online job offer (drawn once per person)."""
+
+    male_share: float = param(0.7, "probability", "Share of responders who are men (descriptive attribute, reported in people.parquet).", bounds=PROBABILITY, plausible=(0.5, 0.85), source="assumed (press reports describe most victims as young men; no count published)")
+    age_min: float = param(18.0, "years", "Youngest responder age (uniform age distribution).", bounds=(15, 70), plausible=(17, 21))
+    age_max: float = param(45.0, "years", "Oldest responder age (uniform age distribution).", bounds=(15, 90), plausible=(35, 55))
+    tertiary_share: float = param(0.2, "probability", "Share of responders with tertiary education; fake 'IT/customer-service' offers target them.", bounds=PROBABILITY, plausible=(0.1, 0.4))
+    digital_exposure_mean: float = param(0.6, "index 0-1", "Mean digital exposure (Beta distribution); raises contact odds and the chance to reach family or the embassy.", bounds=PROBABILITY, plausible=(0.4, 0.8))
+    awareness_mean: float = param(0.3, "index 0-1", "Mean awareness of online-scam recruitment (Beta distribution); lowers acceptance of deceptive offers.", bounds=PROBABILITY, plausible=(0.1, 0.5))
+    pressure_mean: float = param(0.6, "index 0-1", "Mean financial pressure (Beta distribution); raises acceptance of any offer.", bounds=PROBABILITY, plausible=(0.4, 0.8))
+    attribute_concentration: float = param(4.0, "dimensionless", "Concentration a+b of the Beta distributions of the 0-1 attributes (higher = less spread).", bounds=POSITIVE, plausible=(2, 10))
+
+
+@dataclass
+class RecruitmentParams:
+    """Online recruitment: recruiters, reach, conversion and the trend to knowing migration."""
+
+    initial_recruiters: int = param(200, "recruiters", "Recruiters active on the start date.", bounds=(1, 100000), plausible=(100, 500))
+    platform_shares: dict[str, float] = param({"facebook": 0.35, "instagram": 0.15, "tiktok": 0.15, "telegram": 0.2, "job_site": 0.15}, "probability", "Share of recruiters using each platform (no public source gives channel shares).", bounds=PROBABILITY, source="assumed (data README: no source gives channel shares)")
+    abroad_share: float = param(0.4, "probability", "Share of recruiters based abroad, outside Indonesian police jurisdiction.", bounds=PROBABILITY, plausible=(0.2, 0.6))
+    reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=POSITIVE, plausible=(0.3, 5), source="tuned (entries and stock targets)")
+    reach_log_sd: float = param(0.75, "log units", "Log-normal spread of recruiter reach across recruiters.", bounds=(0, 5), plausible=(0.3, 1.2))
+    home_bias: float = param(0.6, "probability", "Share of a domestic recruiter's contacts made in its home province.", bounds=PROBABILITY, plausible=(0.3, 0.9))
+    compounds_per_recruiter: int = param(2, "compounds", "Compounds a recruiter supplies (its links).", bounds=(1, 100), plausible=(1, 5))
+    fill_days: float = param(30.0, "days", "Days within which recruiters aim to fill a vacancy; sets how strongly demand drives reach.", bounds=POSITIVE, plausible=(14, 90))
+    deliberation_days: float = param(7.0, "days", "Mean time from first contact to the decision (grooming).", bounds=POSITIVE, plausible=(2, 21))
+    preparation_days: float = param(14.0, "days", "Mean time from acceptance to departure (tickets, documents).", bounds=POSITIVE, plausible=(5, 45))
+    passport_days: float = param(10.0, "days", "Mean extra days for those who must first apply for a passport.", bounds=NON_NEGATIVE, plausible=(5, 30))
+    wait_log_sd: float = param(0.5, "log units", "Log-normal spread of the waiting times above.", bounds=(0, 3), plausible=(0.2, 1.0))
+    passport_needed_share: float = param(0.6, "probability", "Share of recruits without a passport who must apply for one (exposed to passport screening).", bounds=PROBABILITY, plausible=(0.3, 0.9))
+    accept_logit_deceptive: float = param(0.3, "logit", "Baseline log-odds of accepting a deceptive (fake-job) offer.", bounds=(-20, 20), plausible=(-2, 2), source="tuned")
+    accept_logit_disclosed: float = param(0.0, "logit", "Baseline log-odds of accepting a disclosed scam/gambling job offer.", bounds=(-20, 20), plausible=(-2, 2), source="tuned")
+    beta_pressure: float = param(2.0, "logit per unit", "Effect of financial pressure on acceptance (centred at 0.5).", bounds=(-20, 20), plausible=(0.5, 4))
+    beta_awareness: float = param(2.5, "logit per unit", "Effect of awareness on acceptance of deceptive offers (centred at 0.5).", bounds=(-20, 20), plausible=(0.5, 4))
+    beta_tertiary: float = param(0.3, "logit", "Extra log-odds that a tertiary-educated responder accepts a deceptive 'IT job' offer.", bounds=(-20, 20), plausible=(-0.5, 1.0))
+    disclosed_share_start: float = param(0.35, "probability", "Share of offers that disclose the scam/gambling work, early 2020 ('normalisation' trend start).", bounds=PROBABILITY, plausible=(0.1, 0.5), source="tuned (TPPO share 2020-2023)")
+    disclosed_share_end: float = param(0.9, "probability", "Share of disclosed offers once normalisation has run its course.", bounds=PROBABILITY, plausible=(0.5, 0.95), source="tuned (TPPO share to Nov 2024)")
+    disclosed_share_midpoint: str = param("2023-07-01", "date", "Midpoint of the logistic normalisation trend.", bounds=(0, 0), source="tuned")
+    disclosed_share_width_days: float = param(180.0, "days", "Time scale of the logistic normalisation trend.", bounds=POSITIVE, plausible=(60, 720), source="tuned")
+    entry_speed: float = param(0.02, "1/day", "Rate at which unmet recruiting demand draws new recruiters in (market entry, per recruiter-equivalent of unmet demand).", bounds=NON_NEGATIVE, plausible=(0.005, 0.1))
+    idle_exit_rate: float = param(0.005, "1/day", "Rate at which a recruiter with no demand for workers quits.", bounds=NON_NEGATIVE, plausible=(0.001, 0.02))
+    lie_low_prob: float = param(0.3, "probability", "Chance that each recruiter of the same platform and province lies low after an arrest.", bounds=PROBABILITY, plausible=(0.1, 0.6))
+    lie_low_days: float = param(30.0, "days", "How long a recruiter lies low.", bounds=NON_NEGATIVE, plausible=(7, 90))
+    platform_switch_rate: float = param(0.05, "1/day", "Rate at which a recruiter leaves a platform whose ads are taken down, per unit takedown level.", bounds=NON_NEGATIVE, plausible=(0.01, 0.2))
+
+
+@dataclass
+class TravelParams:
+    """Route choice, travel and checkpoint exposure."""
+
+    beta_cost: float = param(0.01, "1/USD", "Route-choice disutility of cost.", bounds=NON_NEGATIVE, plausible=(0.002, 0.03))
+    beta_days: float = param(0.3, "1/day", "Route-choice disutility of travel time.", bounds=NON_NEGATIVE, plausible=(0.05, 1.0))
+    beta_risk: float = param(40.0, "1/probability", "Route-choice disutility of the interception risk recruiters perceive along a route.", bounds=NON_NEGATIVE, plausible=(5, 100))
+    risk_learning_rate: float = param(0.05, "1/day", "Weight of today's interception rate in recruiters' perceived risk at a checkpoint (exponential smoothing).", bounds=PROBABILITY, plausible=(0.01, 0.2))
+    return_days: float = param(2.0, "days", "Mean time for an intercepted person to return home.", bounds=POSITIVE, plausible=(1, 7))
+    visibility_voluntary: float = param(0.6, "multiplier", "Detection multiplier at checkpoints for someone who knows what they are going to (coached), relative to a deceived first-timer.", bounds=NON_NEGATIVE, plausible=(0.3, 1.0))
+    visibility_repeat: float = param(0.4, "multiplier", "Detection multiplier for a repeat migrant, relative to a deceived first-timer.", bounds=NON_NEGATIVE, plausible=(0.2, 1.0))
+
+
+@dataclass
+class CompoundParams:
+    """Scam and gambling compounds: size, growth, violence, ransom, resale and raid responses."""
+
+    initial_count: dict[str, float] = param({"KH": 20, "MM": 4, "LA": 3}, "compounds", "Compounds employing Indonesians at the start date, by country.", bounds=NON_NEGATIVE, source="assumed (Amnesty 2025 counts 53 compounds in Cambodia, targets.csv compounds_kh_2025)")
+    capacity_mean: float = param(400.0, "workers", "Mean number of Indonesian worker places in a compound (log-normal).", bounds=POSITIVE, plausible=(100, 2000))
+    capacity_log_sd: float = param(0.6, "log units", "Log-normal spread of compound capacity.", bounds=(0, 5), plausible=(0.3, 1.0))
+    initial_fill: float = param(0.6, "probability", "Share of places filled on the start date.", bounds=PROBABILITY, plausible=(0.3, 0.9), source="tuned (KBRI cases 2020)")
+    initial_deceived_share: float = param(0.2, "probability", "Share of the initial workforce that was deceived (held from arrival).", bounds=PROBABILITY, plausible=(0.05, 0.5))
+    scam_share_initial: float = param(0.3, "probability", "Share of initial compounds in online scams (rest: online gambling).", bounds=PROBABILITY, plausible=(0.2, 0.4), source="KBRI 2020: 15 scam of 56 cases (targets.csv kbri_scam_cases_2020, kbri_cases_2020)")
+    scam_share_new: float = param(0.85, "probability", "Share of newly opened compounds in online scams.", bounds=PROBABILITY, plausible=(0.7, 0.95), source="tuned (KBRI scam share 2024)")
+    growth_rate: float = param(1.0, "1/year", "Capacity growth rate of a compound whose fill is above the threshold.", bounds=NON_NEGATIVE, plausible=(0.2, 2.0), source="tuned (WNI stock 2023-2024)")
+    growth_fill_threshold: float = param(0.5, "probability", "Fill above which a compound expands.", bounds=PROBABILITY, plausible=(0.3, 0.9))
+    opening_rate: dict[str, float] = param({"KH": 8.0, "MM": 2.0, "LA": 1.5}, "compounds/year", "Rate at which new compounds employing Indonesians open, by country.", bounds=NON_NEGATIVE, source="tuned")
+    violence_mean: float = param(0.5, "index 0-1", "Mean violence of a compound (Beta); lowers escape, raises exploitation of knowing workers.", bounds=PROBABILITY, plausible=(0.3, 0.7))
+    ransom_median_usd: float = param(2800.0, "USD", "Median ransom asked to leave a compound (log-normal).", bounds=POSITIVE, plausible=(1000, 20000), source="IJM Cambodia US$2,800 (targets.csv ransom_cambodia)")
+    ransom_log_sd: float = param(0.8, "log units", "Log-normal spread of ransom across compounds.", bounds=(0, 5), plausible=(0.4, 1.2), source="assumed (targets.csv ransom_cambodia range 1,000-20,000)")
+    exploit_rate: float = param(0.0015, "1/day", "Hazard that a knowing worker becomes held (debt bondage, confiscated passport) at violence 0.5.", bounds=NON_NEGATIVE, plausible=(0.0002, 0.005))
+    contract_end_rate: float = param(0.0025, "1/day", "Hazard that a knowing (not held) worker leaves and goes home.", bounds=NON_NEGATIVE, plausible=(0.001, 0.006), source="tuned (WNI stock vs entries)")
+    escape_rate: float = param(0.002, "1/day", "Hazard of escape for a held person at violence 0.5.", bounds=NON_NEGATIVE, plausible=(0.0005, 0.01))
+    ransom_rate: float = param(0.0015, "1/day", "Hazard that a family pays the median ransom (scaled by median/ransom).", bounds=NON_NEGATIVE, plausible=(0.0003, 0.005))
+    resale_rate: float = param(0.001, "1/day", "Hazard that a held person is sold to another compound.", bounds=NON_NEGATIVE, plausible=(0.0002, 0.004))
+    resale_abroad_share: float = param(0.15, "probability", "Share of resales that cross into another destination country.", bounds=PROBABILITY, plausible=(0.05, 0.4))
+    visa_run_rate: float = param(0.004, "1/day", "Hazard that a knowing worker in Cambodia makes a visa run (an exit and a re-entry, counted as an entry).", bounds=NON_NEGATIVE, plausible=(0.0, 0.012), source="assumed (issue 3: entries include visa runs)")
+    close_prob: float = param(0.33, "probability", "Chance a raided compound closes (otherwise it shrinks).", bounds=PROBABILITY, plausible=(0.2, 0.6), source="Amnesty 2025: more than 2/3 kept operating after raids (targets.csv compounds_kh_2025)")
+    relocate_prob: float = param(0.6, "probability", "Chance a closed compound re-opens elsewhere with its remaining workers.", bounds=PROBABILITY, plausible=(0.3, 0.9))
+    relocate_abroad_share: float = param(0.2, "probability", "Share of relocations that move to another country (displacement).", bounds=PROBABILITY, plausible=(0.05, 0.5))
+    shrink_fraction: float = param(0.3, "fraction", "Capacity lost by a raided compound that stays open.", bounds=PROBABILITY, plausible=(0.1, 0.6))
+
+
+@dataclass
+class IndonesianPoliceParams:
+    """Polri: arrests of recruiters within Indonesian jurisdiction."""
+
+    arrest_rate: float = param(0.0006, "1/day", "Hazard that a recruiter based in Indonesia is arrested.", bounds=NON_NEGATIVE, plausible=(0.0001, 0.003), source="assumed (order of 126 TPPO police cases in 2020, targets.csv id_police_tppo_cases_2020)")
+    abroad_arrest_rate: float = param(0.0, "1/day", "Hazard that a recruiter based abroad is arrested (0 without extradition / mutual legal assistance).", bounds=NON_NEGATIVE, plausible=(0.0, 0.001), source="events.csv: no Indonesia-Cambodia extradition treaty")
+
+
+@dataclass
+class ImmigrationParams:
+    """Indonesian immigration (departure screening) and transit-state exit checks."""
+
+    exit_detect: float = param(0.005, "probability", "Baseline chance that departure screening at an Indonesian hub stops a would-be victim (deceived first-timer).", bounds=PROBABILITY, plausible=(0.0, 0.05))
+    transit_exit_detect: float = param(0.003, "probability", "Baseline chance that a transit state's exit check on the way to a destination stops a would-be victim.", bounds=PROBABILITY, plausible=(0.0, 0.03))
+    entry_detect: float = param(0.003, "probability", "Baseline chance that destination entry immigration refuses a would-be victim.", bounds=PROBABILITY, plausible=(0.0, 0.03))
+    exit_false_positive: float = param(0.00005, "probability", "Baseline chance that the exit check at a hub stops a legitimate traveller (counted as a false-positive stop).", bounds=PROBABILITY, plausible=(0.0, 0.001))
+    passport_postpone: float = param(0.0, "probability", "Baseline chance a passport application by a would-be victim is postponed.", bounds=PROBABILITY, plausible=(0.0, 0.1))
+
+
+@dataclass
+class EmbassyParams:
+    """Indonesian embassies (KBRI) in destination countries: case intake, shelter, repatriation."""
+
+    family_report_rate: float = param(0.003, "1/day", "Hazard that a held person (or their family) reports to the embassy, at digital exposure 0.6.", bounds=NON_NEGATIVE, plausible=(0.0005, 0.01), source="tuned (KBRI cases)")
+    worker_case_rate: float = param(0.0002, "1/day", "Hazard that a knowing worker brings a case (wages, documents, wanting out) and asks to go home.", bounds=NON_NEGATIVE, plausible=(0.00005, 0.001), source="tuned (KBRI cases 2024, TPPO share)")
+    case_prob_escaped: float = param(0.8, "probability", "Chance an escaped person goes to the embassy (a case) rather than home on their own.", bounds=PROBABILITY, plausible=(0.5, 1.0))
+    case_prob_released: float = param(0.5, "probability", "Chance a ransomed person goes to the embassy.", bounds=PROBABILITY, plausible=(0.2, 0.9))
+    case_prob_deported: float = param(0.5, "probability", "Chance a deportee's documents go through the embassy (a case).", bounds=PROBABILITY, plausible=(0.2, 1.0))
+    handover_days: float = param(3.0, "days", "Mean time from escape, rescue or release to reaching the embassy or going home.", bounds=POSITIVE, plausible=(1, 10))
+    processing_days: float = param(90.0, "days", "Mean shelter time before repatriation.", bounds=POSITIVE, plausible=(30, 150), source="Little's law on Jan-Sep 2022: 166 in shelter / 442 repatriated in 9 months (targets.csv cambodia_cases_2022_jan_sep)")
+    repatriation_capacity: float = param(40.0, "persons/day", "Most repatriations an embassy can arrange per day.", bounds=NON_NEGATIVE, plausible=(10, 100))
+    tppo_prob_deceived: float = param(0.8, "probability", "Chance a deceived person's case is indicated as trafficking (TPPO).", bounds=PROBABILITY, plausible=(0.5, 0.95), source="tuned (TPPO shares)")
+    tppo_prob_held: float = param(0.35, "probability", "Chance a knowing migrant who became held is indicated as trafficking.", bounds=PROBABILITY, plausible=(0.1, 0.6), source="tuned (TPPO shares)")
+    tppo_prob_worker: float = param(0.02, "probability", "Chance a knowing worker's case (not held) is indicated as trafficking.", bounds=PROBABILITY, plausible=(0.0, 0.1))
+
+
+@dataclass
+class DestinationPoliceParams:
+    """Police of the destination countries (Cambodia, Myanmar, Laos): raids, rescue, deportation."""
+
+    raid_rate: dict[str, float] = param({"KH": 0.0015, "MM": 0.0003, "LA": 0.0003}, "1/day", "Hazard that a compound is raided, by country.", bounds=NON_NEGATIVE, source="assumed")
+    leak_prob: dict[str, float] = param({"KH": 0.5, "MM": 0.7, "LA": 0.7}, "probability", "Chance a raid is leaked in advance (corruption) and finds almost no one.", bounds=PROBABILITY, source="assumed (Cambodia Tier 3 in the US TIP report 2022-2025, events.csv)")
+    find_prob: float = param(0.6, "probability", "Share of the workforce found by a raid that is not leaked.", bounds=PROBABILITY, plausible=(0.3, 0.9))
+    leaked_find_prob: float = param(0.05, "probability", "Share of the workforce found by a leaked raid.", bounds=PROBABILITY, plausible=(0.0, 0.2))
+    identify_prob: float = param(0.4, "probability", "Chance a held person found in a raid is identified as a victim (rescued) rather than detained as an offender.", bounds=PROBABILITY, plausible=(0.1, 0.8))
+    identify_prob_worker: float = param(0.05, "probability", "Chance a knowing worker found in a raid is treated as a victim.", bounds=PROBABILITY, plausible=(0.0, 0.2))
+    targeted_rescue_rate: float = param(0.01, "1/day", "Hazard that police locate and rescue a held person once the embassy has their case.", bounds=NON_NEGATIVE, plausible=(0.002, 0.05))
+    deport_days: float = param(30.0, "days", "Mean immigration-detention time before deportation.", bounds=POSITIVE, plausible=(7, 90))
+    deport_capacity: float = param(200.0, "persons/day", "Most deportations of Indonesians a country carries out per day.", bounds=NON_NEGATIVE, plausible=(20, 500))
+
+
+@dataclass
+class MigrationParams:
+    """Return and repeat migration, and flows outside the trafficking pipeline."""
+
+    remigration_rate: float = param(0.0015, "1/day", "Hazard that a returnee who went knowingly sets out again (when compounds need workers).", bounds=NON_NEGATIVE, plausible=(0.0, 0.005), source="assumed (data README: no source gives a repeat-migration rate)")
+    remigration_victim_factor: float = param(0.3, "multiplier", "Re-migration hazard of someone who was held, relative to a knowing returnee.", bounds=NON_NEGATIVE, plausible=(0.0, 1.0))
+    remigration_intercepted_factor: float = param(1.0, "multiplier", "Re-migration hazard of someone intercepted before arrival, relative to a knowing returnee.", bounds=NON_NEGATIVE, plausible=(0.2, 2.0))
+    background_entries_per_day: float = param(25.0, "entries/day", "Indonesian entries into Cambodia outside the pipeline (tourists, business) in normal times.", bounds=NON_NEGATIVE, plausible=(0, 100), source="assumed (no source splits Indonesian arrivals by purpose)")
+
+
+@dataclass
+class ModelParams:
+    """All model parameters, grouped by submodel."""
+
+    population: PopulationParams = field(default_factory=PopulationParams)
+    recruitment: RecruitmentParams = field(default_factory=RecruitmentParams)
+    travel: TravelParams = field(default_factory=TravelParams)
+    compounds: CompoundParams = field(default_factory=CompoundParams)
+    indonesian_police: IndonesianPoliceParams = field(default_factory=IndonesianPoliceParams)
+    immigration: ImmigrationParams = field(default_factory=ImmigrationParams)
+    embassy: EmbassyParams = field(default_factory=EmbassyParams)
+    destination_police: DestinationPoliceParams = field(default_factory=DestinationPoliceParams)
+    migration: MigrationParams = field(default_factory=MigrationParams)
+
+
+@dataclass
+class WorldConfig:
+    """Where the world's CSV files are. Relative paths are looked up in ``data_dir``."""
+
+    name: str = "sea_2020"
+    data_dir: str = ""
+    """Folder of the CSV files; empty means the package's ``sim/data/world``."""
+    locations: str = "locations.csv"
+    routes: str = "routes.csv"
+    closures: str = "closures.csv"
+    max_legs: int = 6
+    """Longest itinerary (in legs) considered when enumerating routes."""
+
+
+@dataclass
+class ScenarioMeta:
+    """Name and description of the scenario; its interventions live under ``interventions``."""
+
+    name: str = "baseline"
+    description: str = ""
+
+
+@dataclass
+class TipsimConfig:
+    """The top-level configuration of one run (``configs/config.yaml``)."""
+
+    seed: int = 20200101
+    replicate: int = 0
+    start_date: str = "2020-01-01"
+    end_date: str = "2025-12-31"
+    out_dir: str = "results/${scenario.name}/${now:%Y-%m-%d_%H-%M-%S}"
+    write_people: bool = False
+    """Also write ``people.parquet``: one row per person ever created (attributes, final state)."""
+    world: WorldConfig = field(default_factory=WorldConfig)
+    params: ModelParams = field(default_factory=ModelParams)
+    scenario: ScenarioMeta = field(default_factory=ScenarioMeta)
+    interventions: dict[str, Any] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------------
+
+
+def parse_date(value: str, key: str) -> dt.date:
+    """Parse an ISO date (YYYY-MM-DD), or raise a ConfigError naming ``key``."""
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{key} = {value!r}: not a date; use YYYY-MM-DD") from None
+
+
+def check_number(key: str, value: Any, bounds: tuple[float, float], unit: str) -> None:
+    """Raise a ConfigError naming ``key`` unless ``value`` is a finite number within ``bounds``."""
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{key} = {value!r}: must be a number ({unit})")
+    if not math.isfinite(value) or value < lo or value > hi:
+        rng = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+        raise ConfigError(f"{key} = {value!r}: must be within {rng} ({unit})")
+
+
+def validate_params(params: ModelParams) -> None:
+    """Check every declared parameter against its bounds; raise ConfigError on the first bad one."""
+    for name, value, meta in iter_params(params):
+        if meta["unit"] == "date":
+            parse_date(value, f"params.{name}")
+            continue
+        if isinstance(value, dict):
+            allowed = PLATFORMS if name.endswith("platform_shares") else COUNTRIES
+            for k, v in value.items():
+                if k not in allowed:
+                    raise ConfigError(f"params.{name}.{k}: unknown key; allowed: {', '.join(allowed)}")
+                check_number(f"params.{name}.{k}", v, meta["bounds"], meta["unit"])
+            missing = [k for k in allowed if k not in value]
+            if missing:
+                raise ConfigError(f"params.{name}: missing {', '.join(missing)}; needs all of {', '.join(allowed)}")
+            continue
+        check_number(f"params.{name}", value, meta["bounds"], meta["unit"])
+    shares = params.recruitment.platform_shares
+    if sum(shares.values()) <= 0:
+        raise ConfigError("params.recruitment.platform_shares: must not all be zero")
+    pop = params.population
+    if pop.age_max < pop.age_min:
+        raise ConfigError(f"params.population.age_max = {pop.age_max}: must be >= age_min ({pop.age_min})")
+
+
+def validate(cfg: TipsimConfig) -> None:
+    """Validate a whole run configuration (dates, parameters, interventions)."""
+    start = parse_date(cfg.start_date, "start_date")
+    end = parse_date(cfg.end_date, "end_date")
+    if end < start:
+        raise ConfigError(f"end_date = {cfg.end_date}: must not be before start_date ({cfg.start_date})")
+    if (end - start).days + 1 > 2**20:
+        raise ConfigError(f"end_date = {cfg.end_date}: horizon longer than {2**20} days")
+    if not 0 <= cfg.seed < 2**63:
+        raise ConfigError(f"seed = {cfg.seed}: must be within [0, 2^63)")
+    if not 0 <= cfg.replicate < 2**31:
+        raise ConfigError(f"replicate = {cfg.replicate}: must be within [0, 2^31)")
+    if cfg.world.max_legs < 1:
+        raise ConfigError(f"world.max_legs = {cfg.world.max_legs}: must be >= 1")
+    validate_params(cfg.params)
+    from .interventions import build_interventions  # late import: interventions need config
+
+    build_interventions(cfg.interventions, start, end)
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def to_config(cfg: DictConfig | TipsimConfig | dict) -> TipsimConfig:
+    """Turn a composed Hydra/OmegaConf config (or a plain dict) into a validated TipsimConfig.
+
+    Unknown keys and wrong types are reported with the key's full name.
+    """
+    if isinstance(cfg, TipsimConfig):
+        obj = cfg
+    else:
+        from omegaconf.errors import OmegaConfBaseException
+
+        try:
+            schema = OmegaConf.structured(TipsimConfig)
+            merged = OmegaConf.merge(schema, cfg)
+            if "hydra" in merged:
+                del merged["hydra"]
+            obj = OmegaConf.to_object(merged)
+        except OmegaConfBaseException as exc:
+            key = getattr(exc, "full_key", None) or ""
+            msg = str(exc).splitlines()[0]
+            raise ConfigError(f"{key}: {msg}" if key else msg) from None
+    validate(obj)
+    return obj
+
+
+def to_yaml(cfg: TipsimConfig) -> str:
+    """The fully resolved configuration as YAML text."""
+    return OmegaConf.to_yaml(OmegaConf.structured(cfg), resolve=True)
+
+
+def replace(cfg: TipsimConfig, **changes: Any) -> TipsimConfig:
+    """A copy of ``cfg`` with top-level fields replaced (e.g. ``seed``)."""
+    return dataclasses.replace(cfg, **changes)

@@ -1,0 +1,40 @@
+"""ASEAN coordination: transit-state checks and ASEANAPOL joint operations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..config import COUNTRIES
+from ..params import PROBABILITY, param
+from .base import Delivery, Intervention
+from .registry import register
+
+
+@dataclass
+class AseanCoordinationParams(Delivery):
+    transit_sensitivity: float = param(0.1, "probability", "Extra chance, at full intensity, that a transit state's exit check stops a would-be victim.", bounds=PROBABILITY, plausible=(0.02, 0.3))
+    joint_raid_rate: float = param(0.0005, "1/day", "Extra raid hazard per compound from ASEANAPOL joint operations, at full intensity.", bounds=(0, 1), plausible=(0.0001, 0.002))
+
+
+@register
+class AseanCoordination(Intervention):
+    """ASEAN-level coordination (ACTIP, Labuan Bajo declaration, ASEANAPOL).
+
+    Mechanism: exit checks in transit states (Malaysia, Singapore, Thailand, Viet Nam) stop
+    more would-be victims on their way to destinations, and joint operations add raids in
+    every destination country. Sources: ACTIP 2015; Leaders' Declaration on trafficking
+    caused by the abuse of technology, 10-11 May 2023 (events.csv); effects assumed.
+    """
+
+    name = "asean_coordination"
+    Params = AseanCoordinationParams
+
+    def bind(self, world) -> None:
+        abroad = ~np.isin(world.country, (*COUNTRIES, "ID"))
+        self.where = np.flatnonzero(abroad & np.isin(world.kind, ("transit", "border")))
+
+    def apply(self, levers, level: float) -> None:
+        levers.add_chance("exit_detect", self.params.transit_sensitivity * level, self.where)
+        levers.add_rate("raid_rate", self.params.joint_raid_rate * level)

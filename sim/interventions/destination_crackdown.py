@@ -1,0 +1,49 @@
+"""Destination crackdown: a nationwide campaign against scam compounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import COUNTRIES
+from ..params import PROBABILITY, param
+from .base import Delivery, Intervention, check_choices
+from .registry import register
+
+
+@dataclass
+class DestinationCrackdownParams(Delivery):
+    countries: list[str] = field(default_factory=lambda: ["KH"])
+    """Countries cracking down."""
+    raid_rate: float = param(0.01, "1/day", "Extra raid hazard per compound at full intensity.", bounds=(0, 1), plausible=(0.002, 0.05))
+    leak_reduction: float = param(0.3, "fraction", "Relative reduction of leaked raids at full intensity.", bounds=PROBABILITY, plausible=(0.0, 0.6))
+    release_rate: float = param(0.005, "1/day", "Hazard, at full intensity, that compounds dump workers to avoid raids (mass release).", bounds=(0, 1), plausible=(0.001, 0.02))
+    close_gain: float = param(0.3, "probability", "Extra chance, at full intensity, that a raided compound closes.", bounds=PROBABILITY, plausible=(0.1, 0.6))
+    relocate_abroad: float = param(0.5, "probability", "Extra chance, at full intensity, that a closing compound relocates abroad (Myanmar, Laos).", bounds=PROBABILITY, plausible=(0.2, 0.8))
+    deport_capacity_gain: float = param(2.0, "multiplier", "Relative increase of deportation capacity at full intensity.", bounds=(0, 100), plausible=(0.5, 5.0))
+
+
+@register
+class DestinationCrackdown(Intervention):
+    """A nationwide crackdown on scam compounds (Cambodia 2022, and from 27 Jun 2025).
+
+    Mechanism: many more (and fewer leaked) raids, compounds dumping workers, more raided
+    compounds closing and relocating abroad (displacement to Myanmar and Laos), and more
+    deportation capacity. Sources: Cambodian crackdowns of 2022 (2,982 foreigners deported,
+    targets.csv kh_deported_scam_2022) and from 27 Jun 2025 (events.csv; AP, AFP); effect sizes assumed.
+    """
+
+    name = "destination_crackdown"
+    Params = DestinationCrackdownParams
+
+    def bind(self, world) -> None:
+        check_choices(self.key, "countries", self.params.countries, COUNTRIES)
+        self.where = [COUNTRIES.index(c) for c in self.params.countries]
+
+    def apply(self, levers, level: float) -> None:
+        p = self.params
+        levers.add_rate("raid_rate", p.raid_rate * level, self.where)
+        levers.scale("leak_prob", 1.0 - p.leak_reduction * level, self.where)
+        levers.add_rate("release_rate", p.release_rate * level, self.where)
+        levers.add_chance("close_prob", p.close_gain * level, self.where)
+        levers.add_chance("relocate_abroad_share", p.relocate_abroad * level, self.where)
+        levers.scale("deport_capacity", 1.0 + p.deport_capacity_gain * level, self.where)

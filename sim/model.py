@@ -1,0 +1,275 @@
+"""TraffickingModel: the Mesa model that owns the clock, the agents and the daily schedule.
+
+One step is one calendar day. The day reads top to bottom in :meth:`TraffickingModel.step`;
+each line is one call into :mod:`sim.rules` or an agent set. Migrants are array-backed
+(:mod:`sim.population`); recruiters, compounds and agencies are ``mesa.Agent`` objects.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from .agents.agencies import BorderControl, DestinationPolice, Embassy, IndonesianPolice
+from .agents.compound import Compounds
+from .agents.recruiter import Recruiters
+from .config import COUNTRIES, ConfigError, TipsimConfig, parse_date, validate
+from .interventions import build_interventions
+from .levers import Levers
+from .lifecycle import EXITS, TIMER, State
+from .outputs import COLUMNS, Recorder, cost_columns, hub_columns
+from .population import MigrantPopulation
+from .rng import Streams
+from .rules import exits, exploitation, initial, recruitment, return_migration, travel
+from .world import World
+
+HAZARDS = {
+    State.WORKING: exploitation.working_hazards,
+    State.EXPLOITED: exploitation.exploited_hazards,
+    State.DETAINED: exits.detention_hazards,
+    State.SHELTER: exits.shelter_hazards,
+    State.HOME: return_migration.home_hazards,
+}
+"""Per state with hazard exits: today's hazard of each exit (1/day), per destination group."""
+
+MULTIPLIERS = {
+    State.WORKING: exploitation.working_multipliers,
+    State.EXPLOITED: exploitation.exploited_multipliers,
+    State.DETAINED: exits.unit_multipliers,
+    State.SHELTER: exits.unit_multipliers,
+    State.HOME: return_migration.home_multipliers,
+}
+"""Per state with hazard exits: each person's multiplier on each exit's hazard, set on entry."""
+
+
+class TraffickingModel(mesa.Model):
+    """The trafficking pipeline from online recruitment to compounds and back, one day a step.
+
+    Args:
+        cfg: a validated run configuration.
+        world: a loaded world (loaded from ``cfg.world`` when omitted).
+    """
+
+    def __init__(self, cfg: TipsimConfig, world: World | None = None):
+        validate(cfg)
+        streams = Streams(cfg.seed, cfg.replicate)
+        super().__init__(rng=streams.generator("mesa"))
+        self.streams = streams
+        self.cfg = cfg
+        self.params = cfg.params
+        self.world = world if world is not None else World(cfg.world)
+        self.start_date = parse_date(cfg.start_date, "start_date")
+        self.end_date = parse_date(cfg.end_date, "end_date")
+        self.n_days = (self.end_date - self.start_date).days + 1
+        self.dates = pd.date_range(self.start_date, periods=self.n_days, freq="D")
+        self.day = 0
+        w = self.world
+        self.world_has_destination = np.array([(w.dest_country == c).any() for c in range(len(COUNTRIES))])
+        self._check_world_fits_params()
+
+        self.travel_factor = w.travel_factors(self.start_date, self.n_days)
+        self.interventions = build_interventions(cfg.interventions, self.start_date, self.end_date)
+        for iv in self.interventions:
+            iv.bind(w)
+        self.base_levers = Levers.baseline(self.params, w)
+        self.levers = self.base_levers
+
+        self.population = MigrantPopulation()
+        self.recruiters = Recruiters(self, self.params.recruitment.compounds_per_recruiter)
+        self.compounds = Compounds(self)
+        self.indonesian_police = IndonesianPolice(self)
+        self.border = BorderControl(self)
+        self.embassies = [Embassy(self, c) for c in range(len(COUNTRIES))]
+        self.destination_police = [DestinationPolice(self, c) for c in range(len(COUNTRIES))]
+
+        hubs = [w.ids[h] for h in w.hubs]
+        self.record = Recorder(
+            self.n_days, {**COLUMNS, **hub_columns(hubs), **cost_columns([iv.key for iv in self.interventions])}
+        )
+        self.clocks: dict[tuple[int, int], np.ndarray] = {}
+        self.route_risk = np.zeros(len(w.route_from))  # interception rate recruiters expect per leg
+        self.edge_attempts = np.zeros(len(w.route_from), dtype=np.int64)  # today's checks per leg
+        self.edge_stops = np.zeros(len(w.route_from), dtype=np.int64)  # today's stops per leg
+        self.conversion = 0.5  # recruiters' running estimate of acceptances per responder
+        initial.populate(self)
+
+    def _check_world_fits_params(self) -> None:
+        p = self.params.compounds
+        for c, code in enumerate(COUNTRIES):
+            if not self.world_has_destination[c] and (p.initial_count[code] > 0 or p.opening_rate[code] > 0):
+                raise ConfigError(
+                    f"params.compounds.initial_count.{code} / opening_rate.{code}: must be 0, the world "
+                    f"'{self.world.name}' has no destination in {code}"
+                )
+        if len(self.world.origins) >= 240:
+            raise ConfigError(f"world.locations: {len(self.world.origins)} origins; at most 239 supported")
+
+    # -- the day --------------------------------------------------------------------------
+
+    def step(self) -> None:
+        """Simulate one day."""
+        day = self.day
+        self.record.day = day
+        self.levers = self.levers_for(day)
+        self.access = travel.destination_access(self, day)
+        self.advance_clocks(day)
+        exploitation.compound_growth(self, day)
+        recruitment.recruiter_dynamics(self, day)
+        recruitment.new_contacts(self, day)
+        recruitment.decisions(self, day)
+        recruitment.departures(self, day)
+        travel.journeys(self, day)
+        travel.learn_route_risk(self)
+        exploitation.compound_life(self, day)
+        exploitation.raids(self, day)
+        exits.handovers(self, day)
+        exits.deportations(self, day)
+        exits.repatriations(self, day)
+        return_migration.remigration(self, day)
+        travel.other_crossings(self, day)
+        self.record_stocks(day)
+        self.day += 1
+        self.running = self.day < self.n_days
+
+    def run(self, progress: bool = False) -> pd.DataFrame:
+        """Run to the end of the horizon and return the daily table."""
+        from tqdm import tqdm
+
+        with tqdm(total=self.n_days, unit="day", disable=not progress, mininterval=0.5) as bar:
+            while self.running:
+                self.step()
+                bar.update(1)
+        return self.daily()
+
+    def daily(self) -> pd.DataFrame:
+        """The daily outputs recorded so far."""
+        return self.record.frame(self.dates)
+
+    # -- levers and clocks ----------------------------------------------------------------
+
+    def levers_for(self, day: int) -> Levers:
+        """Today's levers: the baseline changed by every intervention active today."""
+        if not self.interventions:
+            return self.base_levers
+        levers = self.base_levers.copy()
+        total = 0.0
+        for iv in self.interventions:
+            level = iv.levels[day]
+            if level > 0:
+                iv.apply(levers, level)
+            cost = iv.daily_cost[day]
+            if cost:
+                self.record.add(f"cost_{iv.key}", cost)
+                total += cost
+        levers.cap_probabilities()
+        self.record.add("intervention_cost_usd", total)
+        return levers
+
+    def clock(self, state: State) -> np.ndarray:
+        """Clocks of ``state`` per destination group (row) and exit (column): cumulative hazard
+        of each hazard exit; today's day for timer exits."""
+        c = self.clocks.get(int(state))
+        if c is None:
+            c = np.zeros((len(COUNTRIES), len(EXITS[state])))
+            if State(state) in HAZARDS:
+                self.clocks[int(state)] = c
+        if State(state) not in HAZARDS:
+            c[:] = self.day
+        return c
+
+    def advance_clocks(self, day: int) -> None:
+        """Add today's hazards (1/day x 1 day) to every hazard clock."""
+        for state, hazards in HAZARDS.items():
+            self.clock(state)[:] += hazards(self)
+
+    # -- moving people ----------------------------------------------------------------------
+
+    def move(self, rows: np.ndarray, state: State, group=0, compound=None, timer=None) -> None:
+        """Move ``rows`` into ``state`` (destination-country ``group``, scalar or per row) and arm its exits.
+
+        Timer states take ``timer`` (the exit day per row); hazard states draw one threshold
+        E ~ Exp(1) per exit from the person's own stream, keyed by their transition count.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        if not len(rows):
+            return
+        comp = self.population.compound[rows] if compound is None else np.broadcast_to(compound, rows.shape)
+        targets = self.arm(rows, state, group, comp, timer)
+        self.population.enter(rows, state, self.day, targets, group=group, compound=compound)
+
+    def arm(self, rows, state, group, compound, timer) -> np.ndarray | None:
+        """Thresholds of each exit of ``state`` for ``rows`` in ``compound`` (see :meth:`move`)."""
+        exits_ = EXITS.get(State(state))
+        if exits_ is None:
+            return None
+        if exits_[0][1] == TIMER:
+            return np.broadcast_to(np.asarray(timer, dtype=float), rows.shape).reshape(-1, 1)
+        pop = self.population
+        mult = MULTIPLIERS[State(state)](self, rows, compound)
+        # one threshold per exit, keyed by (person, transition count, exit)
+        occasion = (pop.transitions[rows].astype(np.int64) + 1)[:, None] * 16 + np.arange(len(exits_))
+        e = self.streams.exponential(f"exit_{State(state).name.lower()}", pop.key[rows][:, None], occasion)
+        positive = mult > 0
+        return self.clock(state)[group] + np.where(positive, e / np.where(positive, mult, 1.0), np.inf)
+
+    def due(self, state: State, ordered: bool = True):
+        """Yield ``(exit_name, rows, groups)`` for today's due exits of ``state`` (all groups).
+
+        With ``ordered``, rows are sorted by how early their threshold was crossed (earliest
+        first), for exits served with a daily capacity.
+        """
+        names = [n for n, _ in EXITS[state]]
+        clocks = self.clock(state)
+        found = []
+        for pool in self.population.pools_of(state):
+            pos, which = pool.due(clocks[pool.group])
+            if len(pos):
+                slack = pool.targets[pos, which] - clocks[pool.group, which] if ordered else None
+                found.append((pool.rows[pos], which, np.full(len(pos), pool.group), slack))
+        if not found:
+            return
+        rows, which, groups, slack = (np.concatenate(x) if x[0] is not None else None for x in zip(*found))
+        if ordered:
+            order = np.argsort(slack, kind="stable")
+            rows, which, groups = rows[order], which[order], groups[order]
+        if len(names) == 1:
+            yield names[0], rows, groups
+            return
+        for j, name in enumerate(names):
+            sel = which == j
+            if sel.any():
+                yield name, rows[sel], groups[sel]
+
+    # -- outputs ----------------------------------------------------------------------------
+
+    def record_stocks(self, day: int) -> None:
+        """End-of-day stocks."""
+        pop, rec = self.population, self.record
+        exploited = [pop.count(State.EXPLOITED, g) for g in range(len(COUNTRIES))]
+        working = [pop.count(State.WORKING, g) for g in range(len(COUNTRIES))]
+        rec.set("exploited", sum(exploited))
+        rec.set("person_days_exploited", sum(exploited))
+        rec.set("working", sum(working))
+        for g, code in enumerate(COUNTRIES):
+            rec.set(f"exploited_{code}", exploited[g])
+        rec.set("working_KH", working[COUNTRIES.index("KH")])
+        rec.set("in_transit", pop.count(State.IN_TRANSIT))
+        rec.set("detained_stock", pop.count(State.DETAINED))
+        rec.set("in_shelter", pop.count(State.SHELTER))
+        rec.set("wni_in_cambodia", travel.people_in_country(self, COUNTRIES.index("KH")))
+        rec_table = self.recruiters
+        active = rec_table.active
+        rec.set("recruiters_active", int(active.sum()))
+        rec.set("recruiters_lying_low", int((active & (rec_table.low_until > day)).sum()))
+        comp = self.compounds
+        kh = comp.country == COUNTRIES.index("KH")
+        rec.set("compounds_active", int(comp.open.sum()))
+        rec.set("compounds_active_KH", int((comp.open & kh).sum()))
+        rec.set("capacity_KH", int(round(comp.capacity[comp.open & kh].sum())))
+
+    def date(self, day: int | None = None) -> dt.date:
+        """Calendar date of run day ``day`` (default: the current day)."""
+        return self.start_date + dt.timedelta(days=self.day if day is None else day)

@@ -1,0 +1,60 @@
+"""Declaring model parameters: one place for unit, plausible range and source.
+
+Every numeric model parameter is a dataclass field made with :func:`param`, which stores its
+unit, documentation, the range accepted at validation, the plausible range reported in the
+ODD parameter table, and its source (a citation, ``"assumed"`` or ``"tuned"``). The
+validator (:mod:`sim.config`) and the parameter-table generator (:mod:`sim.docs`) both read
+this metadata, so code, checks and documentation cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import field
+from typing import Any
+
+PROBABILITY = (0.0, 1.0)
+NON_NEGATIVE = (0.0, float("inf"))
+POSITIVE = (1e-12, float("inf"))
+
+
+def param(
+    default: Any,
+    unit: str,
+    doc: str,
+    *,
+    bounds: tuple[float, float] = NON_NEGATIVE,
+    plausible: tuple[float, float] | None = None,
+    source: str = "assumed",
+) -> Any:
+    """A model parameter with its metadata.
+
+    Args:
+        default: default value (scalar, or a dict/list of scalars sharing unit and bounds).
+        unit: physical unit, e.g. ``"1/day"``, ``"USD"``, ``"probability"``.
+        doc: one-sentence meaning, including the mechanism that uses it.
+        bounds: values outside ``[lo, hi]`` are rejected at load time.
+        plausible: the range a sensitivity analysis should cover (defaults to ``bounds``).
+        source: public source, or ``"assumed"`` / ``"tuned (...)"`` when none exists.
+    """
+    meta = {
+        "unit": unit,
+        "doc": doc,
+        "bounds": bounds,
+        "plausible": plausible if plausible is not None else bounds,
+        "source": source,
+    }
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def iter_params(obj: Any, prefix: str = ""):
+    """Yield ``(dotted_name, value, metadata)`` for every declared parameter under ``obj``."""
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        name = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from iter_params(value, name + ".")
+        elif "unit" in f.metadata:
+            yield name, value, f.metadata
