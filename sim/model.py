@@ -115,6 +115,7 @@ class TraffickingModel(mesa.Model):
         self.record.day = day
         self.levers = self.levers_for(day)
         self.access = travel.destination_access(self, day)
+        self.awareness = exploitation.embassy_awareness(self)
         self.advance_clocks(day)
         exploitation.compound_growth(self, day)
         recruitment.recruiter_dynamics(self, day)
@@ -196,7 +197,10 @@ class TraffickingModel(mesa.Model):
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return
-        comp = self.population.compound[rows] if compound is None else np.broadcast_to(compound, rows.shape)
+        if compound is None:
+            comp = self.population.compound[rows]
+        else:
+            comp = compound if np.ndim(compound) else np.full(len(rows), compound)
         targets = self.arm(rows, state, group, comp, timer)
         self.population.enter(rows, state, self.day, targets, group=group, compound=compound)
 
@@ -206,7 +210,7 @@ class TraffickingModel(mesa.Model):
         if exits_ is None:
             return None
         if exits_[0][1] == TIMER:
-            return np.broadcast_to(np.asarray(timer, dtype=float), rows.shape).reshape(-1, 1)
+            return np.asarray(timer, dtype=float).reshape(-1, 1)
         pop = self.population
         mult = MULTIPLIERS[State(state)](self, rows, compound)
         # one threshold per exit, keyed by (person, transition count, exit)
@@ -227,7 +231,7 @@ class TraffickingModel(mesa.Model):
         for pool in self.population.pools_of(state):
             pos, which = pool.due(clocks[pool.group])
             if len(pos):
-                slack = pool.targets[pos, which] - clocks[pool.group, which] if ordered else None
+                slack = pool.targets[which, pos] - clocks[pool.group, which] if ordered else None
                 found.append((pool.rows[pos], which, np.full(len(pos), pool.group), slack))
         if not found:
             return

@@ -7,8 +7,8 @@ the pipeline, not Indonesia's population. A row is never deleted: a person's sta
 People in a non-absorbing state also sit in a compact *pool* for that state (and, for states
 at a destination, that country), which stores the thresholds of the state's exits
 (:mod:`sim.lifecycle`) contiguously. A day's work on a state is then a vectorised compare of
-those thresholds with the state's clocks, and moving people between states is an O(moved)
-swap-remove plus append. No Python loop over people anywhere.
+those thresholds with the state's clocks, and moving people between states costs O(moved)
+(tombstone plus append). No Python loop over people anywhere.
 """
 
 from __future__ import annotations
@@ -58,39 +58,51 @@ COLUMNS: dict[str, np.dtype] = {
 
 
 class Pool:
-    """The people in one (state, group), with the thresholds of the state's exits."""
+    """The people in one (state, group), with the thresholds of the state's exits.
+
+    Thresholds are stored exit-major (``targets[j, i]`` for exit j of member i) so that the
+    daily check of each exit is a compare over one contiguous array. Leaving members become
+    tombstones (row -1, thresholds +inf, never due) and the pool is compacted when more than
+    half of it is dead, so a removal costs O(1) per person.
+    """
 
     def __init__(self, state: State, group: int, n_exits: int, capacity: int = 1024):
         self.state = state
         self.group = group
-        self.n = 0
+        self.n = 0  # slots used, tombstones included
+        self.live = 0  # members
         self.rows = np.empty(capacity, dtype=np.int64)
-        self.targets = np.empty((capacity, n_exits), dtype=np.float64)
+        self.targets = np.empty((n_exits, capacity), dtype=np.float64)
 
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
         if need > len(self.rows):
             cap = max(need, 2 * len(self.rows))
             self.rows = np.resize(self.rows, cap)
-            grown = np.empty((cap, self.targets.shape[1]))
-            grown[: self.n] = self.targets[: self.n]
+            grown = np.empty((self.targets.shape[0], cap))
+            grown[:, : self.n] = self.targets[:, : self.n]
             self.targets = grown
 
     @property
     def members(self) -> np.ndarray:
-        """Rows of the people in this pool (a view; do not keep across moves)."""
-        return self.rows[: self.n]
+        """Rows of the people in this pool (a copy)."""
+        rows = self.rows[: self.n]
+        return rows[rows >= 0]
 
     def due(self, clock: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions whose earliest exit is due (threshold <= clock) and that exit's index."""
-        if self.n == 0:
-            return np.empty(0, np.int64), np.empty(0, np.int64)
-        hit = self.targets[: self.n] <= clock
-        if hit.shape[1] == 1:
-            pos = np.flatnonzero(hit[:, 0])
-            return pos, np.zeros(len(pos), np.int64)
-        pos = np.flatnonzero(hit.any(axis=1))
-        return pos, hit[pos].argmax(axis=1)
+        """Positions whose earliest exit is due (threshold <= clock) and that exit's index.
+
+        When several exits are due the same day the first in :data:`~sim.lifecycle.EXITS`
+        order wins.
+        """
+        hits = [np.flatnonzero(self.targets[j, : self.n] <= clock[j]) for j in range(len(clock))]
+        sizes = [len(h) for h in hits]
+        if len(hits) == 1 or sum(sizes) == 0:
+            return hits[0], np.zeros(sizes[0], np.int64)
+        pos = np.concatenate(hits)
+        which = np.repeat(np.arange(len(hits)), sizes)
+        pos, first = np.unique(pos, return_index=True)  # concatenated in exit order: keep the earliest exit
+        return pos, which[first]
 
 
 class MigrantPopulation:
@@ -100,6 +112,7 @@ class MigrantPopulation:
         self.n = 0
         self.cols = {name: np.zeros(capacity, dtype=dt) for name, dt in COLUMNS.items()}
         self.pools: dict[tuple[int, int], Pool] = {}
+        self._pools_by_state: dict[int, list[Pool]] = {}
         self._compound_counts = np.zeros((3, 64), dtype=np.int64)  # rows 1: occupying, 2: on their way
 
     @property
@@ -150,54 +163,64 @@ class MigrantPopulation:
         pool = self.pools.get(key)
         if pool is None:
             pool = self.pools[key] = Pool(State(state), int(group), len(EXITS[State(state)]))
+            same = self._pools_by_state.setdefault(key[0], [])
+            same.append(pool)
+            same.sort(key=lambda p: p.group)
         return pool
 
     def pools_of(self, state: State) -> list[Pool]:
-        """Every pool (one per group) of ``state``."""
-        return [p for (s, _), p in sorted(self.pools.items()) if s == int(state)]
+        """Every pool (one per group, in group order) of ``state``."""
+        return self._pools_by_state.get(int(state), [])
 
-    def _leave_pools(self, rows: np.ndarray) -> None:
+    def _leave_pools(self, rows: np.ndarray) -> int | None:
+        """Take ``rows`` out of their pools; returns their common state, or None if they differ."""
         state = self.cols["state"][rows]
         group = self.cols["group"][rows]
-        if (state == state[0]).all() and (group == group[0]).all():
-            if not _NOT_IN_POOL[state[0] + 1]:
-                self._swap_remove(self.pools[(int(state[0]), int(group[0]))], rows)
-            return
+        if (state == state[0]).all():
+            s = int(state[0])
+            if (group == group[0]).all():
+                if not _NOT_IN_POOL[s + 1]:
+                    self._remove(self.pools[(s, int(group[0]))], rows)
+                return s
         code = state.astype(np.int64) * 256 + group
         for c in np.unique(code):
             s, g = divmod(int(c), 256)
             if not _NOT_IN_POOL[s + 1]:
-                self._swap_remove(self.pools[(s, g)], rows[code == c])
+                self._remove(self.pools[(s, g)], rows[code == c])
+        return int(state[0]) if (state == state[0]).all() else None
 
-    def _swap_remove(self, pool: Pool, rows: np.ndarray) -> None:
-        """Remove ``rows`` from ``pool``: the last members fill the holes (O(removed))."""
+    def _remove(self, pool: Pool, rows: np.ndarray) -> None:
+        """Remove ``rows`` from ``pool`` (tombstones); compact when over half the slots are dead."""
         positions = self.cols["pos"][rows]
-        new_n = pool.n - len(positions)
-        holes = positions[positions < new_n]
-        keep_tail = np.ones(pool.n - new_n, dtype=bool)
-        keep_tail[positions[positions >= new_n] - new_n] = False
-        movers = np.flatnonzero(keep_tail) + new_n
-        pool.rows[holes] = pool.rows[movers]
-        pool.targets[holes] = pool.targets[movers]
-        self.cols["pos"][pool.rows[holes]] = holes
-        pool.n = new_n
+        pool.rows[positions] = -1
+        pool.targets[:, positions] = np.inf
+        pool.live -= len(rows)
+        if pool.n > 4096 and 2 * pool.live < pool.n:
+            keep = pool.rows[: pool.n] >= 0
+            pool.rows[: pool.live] = pool.rows[: pool.n][keep]
+            pool.targets[:, : pool.live] = pool.targets[:, : pool.n][:, keep]
+            pool.n = pool.live
+            self.cols["pos"][pool.rows[: pool.n]] = np.arange(pool.n)
 
-    def _count_compounds(self, rows: np.ndarray, sign: int) -> None:
-        """Add (sign=+1) or remove (-1) ``rows`` from the per-compound head and pipeline counts."""
+    def _compound_roles(self, rows: np.ndarray) -> np.ndarray:
+        """Flat index (role * width + compound) of each row's place in the compound counts; -1 if none."""
         comp = self.cols["compound"][rows]
         role = _ROLE[self.cols["state"][rows] + 1]
-        sel = (role > 0) & (comp >= 0)
-        if not sel.any():
-            return
-        comp, role = comp[sel], role[sel]
-        counts = self._compound_counts
-        top = int(comp.max())
-        if top >= counts.shape[1]:
-            grown = np.zeros((3, max(2 * counts.shape[1], top + 1)), dtype=np.int64)
-            grown[:, : counts.shape[1]] = counts
-            self._compound_counts = counts = grown
-        width = counts.shape[1]
-        counts += sign * np.bincount(role * width + comp, minlength=3 * width).reshape(3, width)
+        return np.where((role > 0) & (comp >= 0), role * self._compound_counts.shape[1] + comp, -1)
+
+    def _recount_compounds(self, before: np.ndarray, rows: np.ndarray) -> None:
+        """Move rows' compound places from ``before`` (flat indices) to their current ones."""
+        top = int(self.cols["compound"][rows].max())
+        width = self._compound_counts.shape[1]
+        if top >= width:  # more compounds than columns: widen, re-indexing ``before``
+            grown = np.zeros((3, max(2 * width, top + 1)), dtype=np.int64)
+            grown[:, :width] = self._compound_counts
+            before = np.where(before >= 0, before // width * grown.shape[1] + before % width, -1)
+            self._compound_counts = grown
+        after = self._compound_roles(rows)
+        flat = self._compound_counts.reshape(-1)
+        np.subtract.at(flat, before[before >= 0], 1)
+        np.add.at(flat, after[after >= 0], 1)
 
     def enter(
         self,
@@ -220,33 +243,38 @@ class MigrantPopulation:
         if len(rows) == 0:
             return
         state = State(state)
-        self._leave_pools(rows)
-        self._count_compounds(rows, -1)
+        old = self._leave_pools(rows)
+        # compound head/pipeline counts change unless neither the old nor the new state holds a place
+        recount = old is None or _ROLE[old + 1] > 0 or _ROLE[int(state) + 1] > 0
+        before = self._compound_roles(rows) if recount else None
         c = self.cols
         if compound is not None:
             c["compound"][rows] = compound
         c["state"][rows] = int(state)
-        groups = np.broadcast_to(np.asarray(group) if state in AT_DESTINATION else 0, rows.shape)
-        c["group"][rows] = groups
+        if state not in AT_DESTINATION:
+            group = 0
+        c["group"][rows] = group
         c["state_day"][rows] = day
         c["transitions"][rows] += 1
-        self._count_compounds(rows, +1)
+        if recount:
+            self._recount_compounds(before, rows)
         if state in ABSORBING:
             return
-        if (groups == groups[0]).all():
-            self._append(self.pool(state, int(groups[0])), rows, targets)
+        if np.ndim(group) == 0 or (group == group[0]).all():
+            self._append(self.pool(state, int(np.ravel(group)[0])), rows, targets)
         else:
-            for g in np.unique(groups):
-                sel = groups == g
+            for g in np.unique(group):
+                sel = group == g
                 self._append(self.pool(state, int(g)), rows[sel], targets[sel])
 
     def _append(self, pool: Pool, rows: np.ndarray, targets: np.ndarray) -> None:
         k = len(rows)
         pool._reserve(k)
         pool.rows[pool.n : pool.n + k] = rows
-        pool.targets[pool.n : pool.n + k] = targets
+        pool.targets[:, pool.n : pool.n + k] = targets.T
         self.cols["pos"][rows] = np.arange(pool.n, pool.n + k)
         pool.n += k
+        pool.live += k
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -254,7 +282,7 @@ class MigrantPopulation:
         """Number of people in ``state`` (optionally only in destination-country ``group``)."""
         if State(state) in ABSORBING:
             return int(np.count_nonzero(self.state == int(state)))
-        return sum(p.n for p in self.pools_of(state) if group is None or p.group == group)
+        return sum(p.live for p in self.pools_of(state) if group is None or p.group == group)
 
     def state_counts(self) -> np.ndarray:
         """People per state (index = State value), from the state column."""

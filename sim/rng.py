@@ -26,6 +26,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_ONE = np.uint64(1)
 _TO_UNIT = 2.0**-53
 
 # Person keys: (origin day + 1) << 40 | origin << 32 | k. Day 0 is reserved for the people
@@ -96,11 +97,11 @@ class Streams:
 
     def bits(self, name: str, entity, occasion=0) -> np.ndarray:
         """64 random bits per (entity, occasion) pair of stream ``name`` (broadcast arrays)."""
-        entity = np.atleast_1d(np.asarray(entity)).astype(np.uint64, copy=False)
-        occasion = np.asarray(occasion).astype(np.uint64, copy=False)
-        with np.errstate(over="ignore"):  # wrapping uint64 arithmetic is intended
-            z = _mix(entity ^ self.key(name)) + (occasion + np.uint64(1)) * _GOLDEN
-            return _mix(z)
+        # arrays (never numpy scalars) so that uint64 arithmetic wraps silently, as intended
+        entity = np.atleast_1d(np.asarray(entity, dtype=np.uint64))
+        occasion = np.atleast_1d(np.asarray(occasion, dtype=np.uint64))
+        z = _mix(entity ^ self.key(name)) + (occasion + _ONE) * _GOLDEN
+        return _mix(z)
 
     def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
         """Uniforms in [0, 1), one per (entity, occasion) pair."""

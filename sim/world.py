@@ -109,6 +109,12 @@ class PathTable:
     countries: np.ndarray  # (P, n_countries) bool: countries traversed
     od_start: np.ndarray  # (n_od + 1,)
 
+    def __post_init__(self):
+        sizes = np.diff(self.od_start)
+        self.block_start = self.od_start[:-1][sizes > 0]  # first path of each connected pair
+        self.block_size = sizes[sizes > 0]
+        self.block_of_path = np.repeat(np.arange(len(self.block_start)), self.block_size)
+
 
 class World:
     """Locations, routes, closures and the derived itinerary table (read-only after load)."""

@@ -167,14 +167,24 @@ class Compounds(AgentTable):
         fill_days = self.model.params.recruitment.fill_days
         return self.vacancies() * access[self.country] / (fill_days * max(conversion, 0.02))
 
+    def headroom(self) -> np.ndarray:
+        """Per country, 1 - open capacity / market capacity (0 when saturated)."""
+        p = self.model.params.compounds
+        cap = np.bincount(self.country[self.open], weights=self.capacity[self.open], minlength=len(COUNTRIES))
+        market = np.array([p.market_capacity[c] for c in COUNTRIES])
+        return np.clip(1.0 - cap / market, 0.0, 1.0)
+
     def grow(self, day: int) -> None:
-        """Compounds above the fill threshold expand; new compounds open in each country."""
+        """Compounds above the fill threshold expand and new compounds open, both slowing as
+        the country's sector approaches its market capacity (logistic growth)."""
         m = self.model
         p = m.params.compounds
+        headroom = self.headroom()
         occ = self.occupancy()
         full = self.open & (occ >= p.growth_fill_threshold * self.capacity)
-        self.cols["capacity"][: self.n] *= np.where(full, np.exp(p.growth_rate / 365.0), 1.0)
-        rates = np.array([p.opening_rate[c] / 365.0 for c in COUNTRIES])
+        rate = np.where(self.sector == SCAM, p.growth_rate, p.growth_rate_gambling) / 365.0 * headroom[self.country]
+        self.cols["capacity"][: self.n] *= np.where(full, np.exp(rate), 1.0)
+        rates = np.array([p.opening_rate[c] / 365.0 for c in COUNTRIES]) * headroom
         rates = np.where(m.world_has_destination, rates, 0.0)
         counts = m.streams.poisson("compound_openings", rates, day, np.arange(len(COUNTRIES)))
         for c in np.flatnonzero(counts):

@@ -14,9 +14,9 @@ from .registry import register
 class DestinationCrackdownParams(Delivery):
     countries: list[str] = field(default_factory=lambda: ["KH"])
     """Countries cracking down."""
-    raid_rate: float = param(0.01, "1/day", "Extra raid hazard per compound at full intensity.", bounds=(0, 1), plausible=(0.002, 0.05))
+    raid_rate: float = param(0.002, "1/day", "Extra raid hazard per compound at full intensity.", bounds=(0, 1), plausible=(0.0005, 0.01))
     leak_reduction: float = param(0.3, "fraction", "Relative reduction of leaked raids at full intensity.", bounds=PROBABILITY, plausible=(0.0, 0.6))
-    release_rate: float = param(0.005, "1/day", "Hazard, at full intensity, that compounds dump workers to avoid raids (mass release).", bounds=(0, 1), plausible=(0.001, 0.02))
+    release_rate: float = param(0.0005, "1/day", "Hazard, at full intensity, that compounds dump workers to avoid raids (mass release).", bounds=(0, 1), plausible=(0.0002, 0.005))
     close_gain: float = param(0.3, "probability", "Extra chance, at full intensity, that a raided compound closes.", bounds=PROBABILITY, plausible=(0.1, 0.6))
     relocate_abroad: float = param(0.5, "probability", "Extra chance, at full intensity, that a closing compound relocates abroad (Myanmar, Laos).", bounds=PROBABILITY, plausible=(0.2, 0.8))
     deport_capacity_gain: float = param(2.0, "multiplier", "Relative increase of deportation capacity at full intensity.", bounds=(0, 100), plausible=(0.5, 5.0))

@@ -59,20 +59,17 @@ def choose_paths(m, rows: np.ndarray, day: int) -> np.ndarray:
     risk_edge = np.append(m.route_risk, 0.0)  # index -1 (padding) -> 0
     risk = risk_edge[paths.edges].sum(axis=1)
     util = -t.beta_cost * paths.cost_usd - t.beta_days * paths.days - t.beta_risk * risk + path_log_factor(m, day)
-    # softmax within each origin-destination block, cumulated into "od + cumulative share"
-    start, od = paths.od_start, paths.od
-    n_od = len(start) - 1
-    block_max = np.full(n_od, -np.inf)
-    np.maximum.at(block_max, od, util)
-    with np.errstate(invalid="ignore"):  # -inf - -inf (a fully closed pair) -> nan -> 0
-        expu = np.nan_to_num(np.exp(util - block_max[od]), nan=0.0)
-    totals = np.bincount(od, weights=expu, minlength=n_od)
-    closed = totals[od] <= 0  # every itinerary of the pair closed: choose uniformly
-    share = np.where(closed, 1.0 / np.diff(start)[od], expu / np.where(closed, 1.0, totals[od]))
+    # softmax within each origin-destination pair, cumulated into "od + cumulative share"
+    start, blocks, block = paths.od_start, paths.block_start, paths.block_of_path
+    top = np.maximum.reduceat(util, blocks)
+    with np.errstate(invalid="ignore"):  # -inf - -inf (every itinerary of a pair closed) -> nan -> 0
+        expu = np.nan_to_num(np.exp(util - top[block]), nan=0.0)
+    totals = np.add.reduceat(expu, blocks)
+    share = np.where(totals[block] > 0, expu / np.where(totals > 0, totals, 1.0)[block], 1.0 / paths.block_size[block])
     cs = np.cumsum(share)
-    cum = cs - np.concatenate([[0.0], cs])[start[:-1]][od]
-    cum[start[1:][np.diff(start) > 0] - 1] = 1.0
-    position = od + cum
+    cum = cs - (cs[blocks] - share[blocks])[block]
+    cum[blocks + paths.block_size - 1] = 1.0
+    position = paths.od + cum
     dest_slot = np.searchsorted(w.destinations, m.compounds.location[pop.compound[rows]])
     od = pop.origin[rows].astype(np.int64) * len(w.destinations) + dest_slot
     u = m.streams.uniform("route", pop.key[rows], pop.transitions[rows])

@@ -1,0 +1,1 @@
+"""Analyses of saved or in-memory runs: public targets, (later) paired comparison and sweeps."""
