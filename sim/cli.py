@@ -66,8 +66,31 @@ def _run(cfg: TipsimConfig, raw: DictConfig) -> None:
     print(f"results written to {out}")
 
 
+def _targets(cfg: TipsimConfig, raw: DictConfig) -> None:
+    from .analysis.targets import target_table
+    from .run import run_replicates
+
+    dailies = run_replicates(cfg, cfg.replicates, cfg.workers, progress=sys.stderr.isatty())
+    table = target_table(dailies)
+    import pandas as pd
+
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print(f"scenario {cfg.scenario.name}, seed {cfg.seed}, replicates 0-{cfg.replicates - 1}")
+    print(f"targets within tolerance: {int(table['within'].sum())}/{len(table)}")
+
+
+def _docs(cfg: TipsimConfig, raw: DictConfig) -> None:
+    from .docs import write_docs
+
+    for path in write_docs(cfg, CONFIG_DIR.parent / "docs"):
+        print(f"wrote {path}")
+
+
 COMMANDS = {
     "run": (_run, "run one simulation and write daily.parquet, config.yaml, manifest.json to out_dir"),
+    "targets": (_targets, "run `replicates` seeds and compare with the public figures (sim/data/targets.csv)"),
+    "docs": (_docs, "regenerate docs/parameters.md, docs/outputs.md and docs/interventions.md from the code"),
 }
 
 

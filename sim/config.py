@@ -45,7 +45,7 @@ class PopulationParams:
     age_min: float = param(18.0, "years", "Youngest responder age (uniform age distribution).", bounds=(15, 70), plausible=(17, 21))
     age_max: float = param(45.0, "years", "Oldest responder age (uniform age distribution).", bounds=(15, 90), plausible=(35, 55))
     tertiary_share: float = param(0.2, "probability", "Share of responders with tertiary education; fake 'IT/customer-service' offers target them.", bounds=PROBABILITY, plausible=(0.1, 0.4))
-    digital_exposure_mean: float = param(0.6, "index 0-1", "Mean digital exposure (Beta distribution); raises contact odds and the chance to reach family or the embassy.", bounds=PROBABILITY, plausible=(0.4, 0.8))
+    digital_exposure_mean: float = param(0.6, "index 0-1", "Mean digital exposure (Beta distribution); raises the chance that a held person or their family reports to the embassy, and that a knowing worker brings a case.", bounds=PROBABILITY, plausible=(0.4, 0.8))
     awareness_mean: float = param(0.3, "index 0-1", "Mean awareness of online-scam recruitment (Beta distribution); lowers acceptance of deceptive offers.", bounds=PROBABILITY, plausible=(0.1, 0.5))
     pressure_mean: float = param(0.6, "index 0-1", "Mean financial pressure (Beta distribution); raises acceptance of any offer.", bounds=PROBABILITY, plausible=(0.4, 0.8))
     attribute_concentration: float = param(4.0, "dimensionless", "Concentration a+b of the Beta distributions of the 0-1 attributes (higher = less spread).", bounds=POSITIVE, plausible=(2, 10))
@@ -229,6 +229,19 @@ class ScenarioMeta:
     description: str = ""
 
 
+EXECUTORS = ("serial", "processes", "dask")
+
+
+@dataclass
+class ExecutorConfig:
+    """Where the tasks of an ensemble run (``configs/executor/``)."""
+
+    name: str = "processes"
+    """serial, processes (local worker processes) or dask (a Dask cluster)."""
+    address: str | None = None
+    """dask only: address of a running scheduler (e.g. tcp://10.0.0.1:8786); None starts a LocalCluster."""
+
+
 @dataclass
 class TipsimConfig:
     """The top-level configuration of one run (``configs/config.yaml``)."""
@@ -240,6 +253,13 @@ class TipsimConfig:
     out_dir: str = "results/${scenario.name}/${now:%Y-%m-%d_%H-%M-%S}"
     write_people: bool = False
     """Also write ``people.parquet``: one row per person ever created (attributes, final state)."""
+    replicates: int = 20
+    """Replicates (seeds) per scenario for ``tipsim targets`` and ``tipsim compare``; replicate r of every scenario shares its random streams."""
+    scenarios: list[str] = field(default_factory=lambda: ["baseline"])
+    """Scenarios run by ``tipsim compare`` (names of files in configs/scenario)."""
+    workers: int | None = None
+    """Worker processes for ensembles (default: the number of CPUs)."""
+    executor: ExecutorConfig = field(default_factory=ExecutorConfig)
     world: WorldConfig = field(default_factory=WorldConfig)
     params: ModelParams = field(default_factory=ModelParams)
     scenario: ScenarioMeta = field(default_factory=ScenarioMeta)
@@ -308,6 +328,12 @@ def validate(cfg: TipsimConfig) -> None:
         raise ConfigError(f"seed = {cfg.seed}: must be within [0, 2^63)")
     if not 0 <= cfg.replicate < 2**31:
         raise ConfigError(f"replicate = {cfg.replicate}: must be within [0, 2^31)")
+    if cfg.replicates < 1:
+        raise ConfigError(f"replicates = {cfg.replicates}: must be >= 1")
+    if cfg.workers is not None and cfg.workers < 1:
+        raise ConfigError(f"workers = {cfg.workers}: must be >= 1 (or null for the number of CPUs)")
+    if cfg.executor.name not in EXECUTORS:
+        raise ConfigError(f"executor.name = {cfg.executor.name!r}: unknown executor; allowed: {', '.join(EXECUTORS)}")
     if cfg.world.max_legs < 1:
         raise ConfigError(f"world.max_legs = {cfg.world.max_legs}: must be >= 1")
     validate_params(cfg.params)

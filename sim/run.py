@@ -12,6 +12,7 @@ never touches an existing folder's files before it succeeds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -116,6 +117,34 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     }
     want_people = cfg.write_people if people is None else people
     return RunResult(daily, manifest, people_table(model) if want_people else None)
+
+
+def _replicate_daily(args) -> pd.DataFrame:
+    cfg, replicate = args
+    return simulate(dataclasses.replace(cfg, replicate=replicate)).daily
+
+
+def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:
+    """Daily tables of replicates 0..n-1 of ``cfg`` (local worker processes; serial if one worker)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from tqdm import tqdm
+
+    workers = min(workers or os.cpu_count() or 1, n)
+    tasks = [(cfg, r) for r in range(n)]
+    with tqdm(total=n, unit="run", disable=not progress) as bar:
+        if workers == 1:
+            out = []
+            for t in tasks:
+                out.append(_replicate_daily(t))
+                bar.update(1)
+            return out
+        with ProcessPoolExecutor(workers) as pool:
+            out = []
+            for d in pool.map(_replicate_daily, tasks):
+                out.append(d)
+                bar.update(1)
+            return out
 
 
 def people_table(model: TraffickingModel) -> pd.DataFrame:

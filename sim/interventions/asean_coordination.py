@@ -14,6 +14,7 @@ from .registry import register
 
 @dataclass
 class AseanCoordinationParams(Delivery):
+    cost_per_year_usd: float = param(1000000.0, "USD/year", "Cost of delivery at full intensity (transit checks and joint operations); no published costing.", bounds=(0, 1e12), plausible=(250000, 4e+06), source="assumed (order of magnitude)")
     transit_sensitivity: float = param(0.1, "probability", "Extra chance, at full intensity, that a transit state's exit check stops a would-be victim.", bounds=PROBABILITY, plausible=(0.02, 0.3))
     joint_raid_rate: float = param(0.0005, "1/day", "Extra raid hazard per compound from ASEANAPOL joint operations, at full intensity.", bounds=(0, 1), plausible=(0.0001, 0.002))
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
 @dataclass
 class AwarenessCampaignParams(Delivery):
-    provinces: list[str] = field(default_factory=list)
-    """Origin provinces (location ids of kind 'origin') targeted; empty = all."""
+    cost_per_year_usd: float = param(2000000.0, "USD/year", "Cost of delivery at full intensity (media and community outreach); no published costing.", bounds=(0, 1e12), plausible=(500000, 8e+06), source="assumed (order of magnitude)")
+    provinces: list[str] = eligibility([], "Origin provinces (location ids of kind 'origin') targeted; empty = all.")
     effect: float = param(0.3, "fraction", "Relative reduction, at full intensity, of the chance to accept a deceptive offer.", bounds=PROBABILITY, plausible=(0.05, 0.5))
     half_life_days: float = param(180.0, "days", "Half-life of the effect after the campaign ends.", bounds=(0, 36500), plausible=(90, 730))
 

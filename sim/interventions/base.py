@@ -29,6 +29,11 @@ from ..config import ConfigError, check_number, parse_date
 from ..params import NON_NEGATIVE, PROBABILITY, iter_params, param
 
 
+def eligibility(default: list[str], doc: str):
+    """A list field naming who or where an intervention acts (locations, provinces, platforms, countries)."""
+    return field(default_factory=lambda: list(default), metadata={"doc": doc})
+
+
 @dataclass
 class Delivery:
     """How an intervention is delivered over time (fields common to all interventions)."""
@@ -91,7 +96,10 @@ def delivery_schedule(p: Delivery, horizon_start: dt.date, n_days: int, key: str
     horizon, so an effect that started earlier (or is still fading) is right on day 0.
     """
     start = (parse_date(p.start, f"interventions.{key}.start") - horizon_start).days
-    end = n_days - 1 if p.end is None else (parse_date(p.end, f"interventions.{key}.end") - horizon_start).days
+    if p.end is None:  # open-ended: delivered to the end of the horizon (or not at all if it starts later)
+        end = max(n_days - 1, start)
+    else:
+        end = (parse_date(p.end, f"interventions.{key}.end") - horizon_start).days
     if end < start:
         raise ConfigError(f"interventions.{key}.end = {p.end}: must not be before start ({p.start})")
     lo = min(0, start)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
 @dataclass
 class DepartureScreeningParams(Delivery):
-    hubs: list[str] = field(default_factory=list)
-    """Hubs (location ids of kind 'hub') that screen; empty = all hubs."""
+    cost_per_year_usd: float = param(2000000.0, "USD/year", "Cost of delivery at full intensity (officers and profiling at the screening hubs); no published costing.", bounds=(0, 1e12), plausible=(500000, 8e+06), source="assumed (order of magnitude)")
+    hubs: list[str] = eligibility([], "Hubs (location ids of kind 'hub') that screen; empty = all hubs.")
     sensitivity: float = param(0.3, "probability", "Chance that screening at full intensity stops a would-be victim (deceived first-timer) passing the hub.", bounds=PROBABILITY, plausible=(0.05, 0.6))
     false_positive_rate: float = param(0.0003, "probability", "Chance that screening at full intensity stops a legitimate traveller.", bounds=PROBABILITY, plausible=(0.00005, 0.002))
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import COUNTRIES
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention, check_choices
+from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
 
 
 @dataclass
 class DestinationCrackdownParams(Delivery):
-    countries: list[str] = field(default_factory=lambda: ["KH"])
-    """Countries cracking down."""
+    cost_per_year_usd: float = param(2000000.0, "USD/year", "Cost of delivery at full intensity (support to raids, shelters and deportation); no published costing.", bounds=(0, 1e12), plausible=(500000, 8e+06), source="assumed (order of magnitude)")
+    countries: list[str] = eligibility(["KH"], "Countries cracking down.")
     raid_rate: float = param(0.002, "1/day", "Extra raid hazard per compound at full intensity.", bounds=(0, 1), plausible=(0.0005, 0.01))
     leak_reduction: float = param(0.3, "fraction", "Relative reduction of leaked raids at full intensity.", bounds=PROBABILITY, plausible=(0.0, 0.6))
     release_rate: float = param(0.0005, "1/day", "Hazard, at full intensity, that compounds dump workers to avoid raids (mass release).", bounds=(0, 1), plausible=(0.0002, 0.005))

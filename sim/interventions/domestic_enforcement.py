@@ -11,6 +11,7 @@ from .registry import register
 
 @dataclass
 class DomesticEnforcementParams(Delivery):
+    cost_per_year_usd: float = param(3000000.0, "USD/year", "Cost of delivery at full intensity (a police task force); no published costing.", bounds=(0, 1e12), plausible=(750000, 1.2e+07), source="assumed (order of magnitude)")
     arrest_gain: float = param(1.0, "multiplier", "Relative increase, at full intensity, of the arrest hazard of recruiters based in Indonesia.", bounds=(0, 100), plausible=(0.3, 3.0))
 
 

@@ -11,6 +11,7 @@ from .registry import register
 
 @dataclass
 class ExtraditionParams(Delivery):
+    cost_per_year_usd: float = param(200000.0, "USD/year", "Cost of delivery at full intensity (treaty negotiation and case handling); no published costing.", bounds=(0, 1e12), plausible=(50000, 800000), source="assumed (order of magnitude)")
     arrest_rate_abroad: float = param(0.0005, "1/day", "Hazard, at full intensity, that a recruiter based abroad is arrested and surrendered.", bounds=(0, 1), plausible=(0.0001, 0.002))
     deterrence: float = param(0.2, "fraction", "Relative reduction of new recruiters entering, at full intensity.", bounds=PROBABILITY, plausible=(0.0, 0.5))
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import COUNTRIES
 from ..params import param
-from .base import Delivery, Intervention, check_choices
+from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
 
 
 @dataclass
 class ImmigrationAttacheParams(Delivery):
-    countries: list[str] = field(default_factory=lambda: ["KH"])
-    """Countries whose Indonesian embassy gets an attaché."""
+    cost_per_year_usd: float = param(150000.0, "USD/year", "Cost of delivery at full intensity (one attache posted abroad with support); no published costing.", bounds=(0, 1e12), plausible=(37500, 600000), source="assumed (order of magnitude)")
+    countries: list[str] = eligibility(["KH"], "Countries whose Indonesian embassy gets an attaché.")
     processing_speedup: float = param(1.0, "multiplier", "Relative increase, at full intensity, of the repatriation and deportation-document hazards.", bounds=(0, 100), plausible=(0.3, 2.0))
     capacity_gain: float = param(0.5, "multiplier", "Relative increase, at full intensity, of the most repatriations per day.", bounds=(0, 100), plausible=(0.2, 1.0))
     report_gain: float = param(0.2, "multiplier", "Relative increase, at full intensity, of reports reaching the embassy (a known focal point).", bounds=(0, 100), plausible=(0.0, 0.5))

@@ -14,6 +14,7 @@ from .registry import register
 
 @dataclass
 class IntelligenceSharingParams(Delivery):
+    cost_per_year_usd: float = param(500000.0, "USD/year", "Cost of delivery at full intensity (liaison officers and data systems); no published costing.", bounds=(0, 1e12), plausible=(125000, 2e+06), source="assumed (order of magnitude)")
     recruiter_detection_gain: float = param(0.5, "multiplier", "Relative increase of the arrest hazard of recruiters in Indonesia, at full intensity.", bounds=(0, 100), plausible=(0.1, 1.5))
     checkpoint_detection: float = param(0.05, "probability", "Extra chance, at full intensity, that any exit or entry check stops a would-be victim (shared watch lists, document-fraud alerts).", bounds=PROBABILITY, plausible=(0.0, 0.2))
     rescue_speedup: float = param(1.0, "multiplier", "Relative increase, at full intensity, of the hazard that police locate a held person who asked for help.", bounds=(0, 100), plausible=(0.2, 3.0))

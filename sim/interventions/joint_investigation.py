@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import COUNTRIES
 from ..params import param
-from .base import Delivery, Intervention, check_choices
+from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
 
 
 @dataclass
 class JointInvestigationParams(Delivery):
-    countries: list[str] = field(default_factory=lambda: ["KH"])
-    """Destination countries taking part."""
+    cost_per_year_usd: float = param(500000.0, "USD/year", "Cost of delivery at full intensity (joint teams and travel); no published costing.", bounds=(0, 1e12), plausible=(125000, 2e+06), source="assumed (order of magnitude)")
+    countries: list[str] = eligibility(["KH"], "Destination countries taking part.")
     domestic_arrest_gain: float = param(0.5, "multiplier", "Relative increase, at full intensity, of arrests of recruiters in Indonesia.", bounds=(0, 100), plausible=(0.2, 2.0))
     arrest_rate_abroad: float = param(0.0003, "1/day", "Hazard, at full intensity, that a recruiter abroad is arrested by the partner police.", bounds=(0, 1), plausible=(0.0001, 0.001))
     raid_rate_gain: float = param(0.5, "multiplier", "Relative increase, at full intensity, of raids on compounds the networks supply.", bounds=(0, 100), plausible=(0.2, 2.0))

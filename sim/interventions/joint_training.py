@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import COUNTRIES
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention, check_choices
+from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
 
 
 @dataclass
 class JointTrainingParams(Delivery):
-    countries: list[str] = field(default_factory=lambda: ["KH"])
-    """Destination countries whose police are trained."""
+    cost_per_year_usd: float = param(300000.0, "USD/year", "Cost of delivery at full intensity (courses, trainers and travel); no published costing.", bounds=(0, 1e12), plausible=(75000, 1.2e+06), source="assumed (order of magnitude)")
+    countries: list[str] = eligibility(["KH"], "Destination countries whose police are trained.")
     delay_days: float = param(180.0, "days", "Days from the start of training until skills are applied.", bounds=(0, 3650), plausible=(60, 365))
     half_life_days: float = param(365.0, "days", "Half-life of trained skills after the programme ends (no refresher).", bounds=(0, 36500), plausible=(180, 1095))
     identification_gain: float = param(0.3, "probability", "Extra chance, at full intensity, that a held person found in a raid is identified as a victim.", bounds=PROBABILITY, plausible=(0.1, 0.5))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
 @dataclass
 class PassportScreeningParams(Delivery):
-    provinces: list[str] = field(default_factory=list)
-    """Origin provinces (location ids of kind 'origin') whose offices screen; empty = all."""
+    cost_per_year_usd: float = param(1000000.0, "USD/year", "Cost of delivery at full intensity (interviews at passport offices); no published costing.", bounds=(0, 1e12), plausible=(250000, 4e+06), source="assumed (order of magnitude)")
+    provinces: list[str] = eligibility([], "Origin provinces (location ids of kind 'origin') whose offices screen; empty = all.")
     sensitivity: float = param(0.2, "probability", "Chance that a would-be victim applying for a passport is postponed, at full intensity.", bounds=PROBABILITY, plausible=(0.02, 0.5))
 
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..config import PLATFORMS
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention, check_choices
+from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
 
 
 @dataclass
 class PlatformTakedownParams(Delivery):
-    platforms: list[str] = field(default_factory=lambda: ["facebook"])
-    """Platforms whose ads are taken down."""
+    cost_per_year_usd: float = param(300000.0, "USD/year", "Cost of delivery at full intensity (monitoring and takedown requests); no published costing.", bounds=(0, 1e12), plausible=(75000, 1.2e+06), source="assumed (order of magnitude)")
+    platforms: list[str] = eligibility(["facebook"], "Platforms whose ads are taken down.")
     effect: float = param(0.5, "fraction", "Share of recruiters' reach removed on those platforms at full intensity.", bounds=PROBABILITY, plausible=(0.1, 0.9))
 
 

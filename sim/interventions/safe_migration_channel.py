@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
 @dataclass
 class SafeMigrationChannelParams(Delivery):
-    provinces: list[str] = field(default_factory=list)
-    """Origin provinces (location ids of kind 'origin') with the channel; empty = all."""
+    cost_per_year_usd: float = param(5000000.0, "USD/year", "Cost of delivery at full intensity (placement services and subsidies); no published costing.", bounds=(0, 1e12), plausible=(1.25e+06, 2e+07), source="assumed (order of magnitude)")
+    provinces: list[str] = eligibility([], "Origin provinces (location ids of kind 'origin') with the channel; empty = all.")
     uptake: float = param(0.15, "probability", "Chance, at full intensity, that someone about to accept an offer takes a legal job abroad instead.", bounds=PROBABILITY, plausible=(0.05, 0.4))
 
 

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..params import PROBABILITY, param
-from .base import Delivery, Intervention
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
 @dataclass
 class VisaScreeningParams(Delivery):
-    entry_points: list[str] = field(default_factory=lambda: ["kh_pnh", "kh_kos"])
-    """Entry checkpoints (location ids of kind 'transit' or 'border') that vet arrivals; default: Cambodia's airports."""
+    cost_per_year_usd: float = param(500000.0, "USD/year", "Cost of delivery at full intensity (vetting staff at the entry points); no published costing.", bounds=(0, 1e12), plausible=(125000, 2e+06), source="assumed (order of magnitude)")
+    entry_points: list[str] = eligibility(["kh_pnh", "kh_kos"], "Entry checkpoints (location ids of kind 'transit' or 'border') that vet arrivals; default: Cambodia's airports.")
     sensitivity: float = param(0.3, "probability", "Chance that vetting at full intensity (return ticket, stated purpose, sponsor) refuses a would-be victim.", bounds=PROBABILITY, plausible=(0.05, 0.6))
 
 
