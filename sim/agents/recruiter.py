@@ -242,6 +242,7 @@ class Recruiters(AgentTable):
         rate = p.entry_speed * float(levers.recruiter_entry) * unmet.sum() / p.reach_mean
         n_new = int(s.poisson("recruiter_entry", rate, day)[0])
         slots = self.active_slots
+        slots = slots[slots < len(lam)]  # recruiters who entered after ``lam`` was computed are not idle
         idle = slots[(lam[slots] < 0.05 * self.reach[slots]) & (self.low_until[slots] <= day)]
         quit_p = 1.0 - np.exp(-p.idle_exit_rate)
         leaving = idle[s.uniform("recruiter_quit", self.key[idle], day) < quit_p]
