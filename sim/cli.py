@@ -87,10 +87,16 @@ def _docs(cfg: TipsimConfig, raw: DictConfig) -> None:
         print(f"wrote {path}")
 
 
+from .ensemble import commands as ensemble_commands  # noqa: E402  (handlers of compare, report, sweep, collect)
+
 COMMANDS = {
     "run": (_run, "run one simulation and write daily.parquet, config.yaml, manifest.json to out_dir"),
     "targets": (_targets, "run `replicates` seeds and compare with the public figures (sim/data/targets.csv)"),
     "docs": (_docs, "regenerate docs/parameters.md, docs/outputs.md and docs/interventions.md from the code"),
+    "compare": (ensemble_commands.compare_command, "run `scenarios` x `replicates` (paired seeds) into out_dir and compare with the first scenario (-m: sweep)"),
+    "report": (ensemble_commands.report_command, "reprint the comparison of a finished `compare` run: tipsim report out_dir=DIR"),
+    "sweep": (ensemble_commands.sweep_command, "run the comparison at each point of a sweep.design (lhs, sobol, halton) over declared ranges"),
+    "collect": (ensemble_commands.collect_command, "gather the jobs of a sweep folder into one table: tipsim collect out_dir=SWEEP_DIR"),
 }
 
 

@@ -58,7 +58,7 @@ class RecruitmentParams:
     initial_recruiters: int = param(200, "recruiters", "Recruiters active on the start date.", bounds=(1, 100000), plausible=(100, 500))
     platform_shares: dict[str, float] = param({"facebook": 0.35, "instagram": 0.15, "tiktok": 0.15, "telegram": 0.2, "job_site": 0.15}, "probability", "Share of recruiters using each platform (no public source gives channel shares).", bounds=PROBABILITY, source="assumed (data README: no source gives channel shares)")
     abroad_share: float = param(0.4, "probability", "Share of recruiters based abroad, outside Indonesian police jurisdiction.", bounds=PROBABILITY, plausible=(0.2, 0.6))
-    reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=POSITIVE, plausible=(0.3, 5), source="tuned (entries and stock targets)")
+    reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=POSITIVE, plausible=(0.3, 5), source="assumed (recruiters' reach exceeds demand in the baseline, so flows follow compound vacancies)")
     reach_log_sd: float = param(0.75, "log units", "Log-normal spread of recruiter reach across recruiters.", bounds=(0, 5), plausible=(0.3, 1.2))
     home_bias: float = param(0.6, "probability", "Share of a domestic recruiter's contacts made in its home province.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     compounds_per_recruiter: int = param(2, "compounds", "Compounds a recruiter supplies (its links).", bounds=(1, 100), plausible=(1, 5))
@@ -68,15 +68,15 @@ class RecruitmentParams:
     passport_days: float = param(10.0, "days", "Mean extra days for those who must first apply for a passport.", bounds=NON_NEGATIVE, plausible=(5, 30))
     wait_log_sd: float = param(0.5, "log units", "Log-normal spread of the waiting times above.", bounds=(0, 3), plausible=(0.2, 1.0))
     passport_needed_share: float = param(0.6, "probability", "Share of recruits without a passport who must apply for one (exposed to passport screening).", bounds=PROBABILITY, plausible=(0.3, 0.9))
-    accept_logit_deceptive: float = param(0.3, "logit", "Baseline log-odds of accepting a deceptive (fake-job) offer.", bounds=(-20, 20), plausible=(-2, 2), source="tuned")
-    accept_logit_disclosed: float = param(0.0, "logit", "Baseline log-odds of accepting a disclosed scam/gambling job offer.", bounds=(-20, 20), plausible=(-2, 2), source="tuned")
+    accept_logit_deceptive: float = param(0.3, "logit", "Baseline log-odds of accepting a deceptive (fake-job) offer.", bounds=(-20, 20), plausible=(-2, 2), source="assumed")
+    accept_logit_disclosed: float = param(0.0, "logit", "Baseline log-odds of accepting a disclosed scam/gambling job offer.", bounds=(-20, 20), plausible=(-2, 2), source="assumed")
     beta_pressure: float = param(2.0, "logit per unit", "Effect of financial pressure on acceptance (centred at 0.5).", bounds=(-20, 20), plausible=(0.5, 4))
     beta_awareness: float = param(2.5, "logit per unit", "Effect of awareness on acceptance of deceptive offers (centred at 0.5).", bounds=(-20, 20), plausible=(0.5, 4))
     beta_tertiary: float = param(0.3, "logit", "Extra log-odds that a tertiary-educated responder accepts a deceptive 'IT job' offer.", bounds=(-20, 20), plausible=(-0.5, 1.0))
     disclosed_share_start: float = param(0.985, "probability", "Share of offers that disclose the scam/gambling work, early 2020 ('normalisation' trend start).", bounds=PROBABILITY, plausible=(0.8, 0.99), source="tuned (TPPO share 2020-2023)")
     disclosed_share_end: float = param(0.997, "probability", "Share of disclosed offers once normalisation has run its course.", bounds=PROBABILITY, plausible=(0.95, 0.999), source="tuned (TPPO share to Nov 2024)")
-    disclosed_share_midpoint: str = param("2023-07-01", "date", "Midpoint of the logistic normalisation trend.", bounds=(0, 0), source="tuned")
-    disclosed_share_width_days: float = param(180.0, "days", "Time scale of the logistic normalisation trend.", bounds=POSITIVE, plausible=(60, 720), source="tuned")
+    disclosed_share_midpoint: str = param("2023-07-01", "date", "Midpoint of the logistic normalisation trend.", bounds=(0, 0), source="assumed")
+    disclosed_share_width_days: float = param(180.0, "days", "Time scale of the logistic normalisation trend.", bounds=POSITIVE, plausible=(60, 720), source="assumed")
     entry_speed: float = param(0.02, "1/day", "Rate at which unmet recruiting demand draws new recruiters in (market entry, per recruiter-equivalent of unmet demand).", bounds=NON_NEGATIVE, plausible=(0.005, 0.1))
     idle_exit_rate: float = param(0.005, "1/day", "Rate at which a recruiter with no demand for workers quits.", bounds=NON_NEGATIVE, plausible=(0.001, 0.02))
     lie_low_prob: float = param(0.3, "probability", "Chance that each recruiter of the same platform and province lies low after an arrest.", bounds=PROBABILITY, plausible=(0.1, 0.6))
@@ -102,15 +102,15 @@ class CompoundParams:
     """Scam and gambling compounds: size, growth, violence, ransom, resale and raid responses."""
 
     initial_count: dict[str, float] = param({"KH": 20, "MM": 4, "LA": 3}, "compounds", "Compounds employing Indonesians at the start date, by country.", bounds=NON_NEGATIVE, source="assumed (Amnesty 2025 counts 53 compounds in Cambodia, targets.csv compounds_kh_2025)")
-    capacity_mean: float = param(300.0, "workers", "Mean number of Indonesian worker places in a compound (log-normal).", bounds=POSITIVE, plausible=(100, 2000))
+    capacity_mean: float = param(300.0, "workers", "Mean number of Indonesian worker places in a compound (log-normal).", bounds=POSITIVE, plausible=(100, 2000), source="tuned (KBRI cases 2020, WNI stock)")
     capacity_log_sd: float = param(0.6, "log units", "Log-normal spread of compound capacity.", bounds=(0, 5), plausible=(0.3, 1.0))
     initial_fill: float = param(0.9, "probability", "Share of places filled on the start date.", bounds=PROBABILITY, plausible=(0.3, 0.9), source="tuned (KBRI cases 2020)")
-    initial_deceived_share: float = param(0.005, "probability", "Share of the initial workforce that was deceived (held from arrival).", bounds=PROBABILITY, plausible=(0.05, 0.5))
+    initial_deceived_share: float = param(0.005, "probability", "Share of the initial workforce that was deceived (held from arrival).", bounds=PROBABILITY, plausible=(0.001, 0.05), source="tuned (KBRI cases 2020)")
     scam_share_initial: float = param(0.3, "probability", "Share of initial compounds in online scams (rest: online gambling).", bounds=PROBABILITY, plausible=(0.2, 0.4), source="KBRI 2020: 15 scam of 56 cases (targets.csv kbri_scam_cases_2020, kbri_cases_2020)")
     scam_share_new: float = param(0.95, "probability", "Share of newly opened compounds in online scams.", bounds=PROBABILITY, plausible=(0.7, 0.95), source="tuned (KBRI scam share 2024)")
     growth_rate: float = param(1.5, "1/year", "Capacity growth rate of a scam compound whose fill is above the threshold, before market saturation.", bounds=NON_NEGATIVE, plausible=(0.3, 2.5), source="tuned (WNI stock 2023-2024)")
     growth_rate_gambling: float = param(0.8, "1/year", "Capacity growth rate of an online-gambling compound (Cambodia banned new online-gambling licences in 2019; the boom was in scams).", bounds=NON_NEGATIVE, plausible=(0.0, 1.0), source="tuned (KBRI scam share 2024)")
-    market_capacity: dict[str, float] = param({"KH": 180000.0, "MM": 15000.0, "LA": 10000.0}, "places", "Places for Indonesian workers a country's compound sector saturates at: growth and openings scale with (1 - capacity / market_capacity).", bounds=POSITIVE, source="tuned (KH: WNI stock 2024); assumed (MM, LA)")
+    market_capacity: dict[str, float] = param({"KH": 180000.0, "MM": 15000.0, "LA": 10000.0}, "places", "Places for Indonesian workers a country's compound sector saturates at: growth and openings scale with (1 - capacity / market_capacity).", bounds=POSITIVE, source="tuned (KH: WNI stock 2024; MM, LA: ministry cumulative cases)")
     growth_fill_threshold: float = param(0.5, "probability", "Fill above which a compound expands.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     opening_rate: dict[str, float] = param({"KH": 8.0, "MM": 2.0, "LA": 1.5}, "compounds/year", "Rate at which new compounds employing Indonesians open in an unsaturated market, by country.", bounds=NON_NEGATIVE, source="assumed")
     violence_mean: float = param(0.5, "index 0-1", "Mean violence of a compound (Beta); lowers escape, raises exploitation of knowing workers.", bounds=PROBABILITY, plausible=(0.3, 0.7))
@@ -152,7 +152,7 @@ class ImmigrationParams:
 class EmbassyParams:
     """Indonesian embassies (KBRI) in destination countries: case intake, shelter, repatriation."""
 
-    family_report_rate: float = param(0.002, "1/day", "Hazard that a held person (or their family) reports to the embassy, at mean digital exposure.", bounds=NON_NEGATIVE, plausible=(0.0005, 0.01), source="tuned (KBRI cases)")
+    family_report_rate: float = param(0.002, "1/day", "Hazard that a held person (or their family) reports to the embassy, at mean digital exposure.", bounds=NON_NEGATIVE, plausible=(0.0005, 0.01))
     worker_case_rate: float = param(0.000045, "1/day", "Hazard that a knowing worker brings a case (wages, documents, wanting out) and asks to go home, at full awareness.", bounds=NON_NEGATIVE, plausible=(0.00001, 0.0003), source="tuned (KBRI cases 2020 and 2024, TPPO share)")
     awareness_initial: float = param(0.06, "probability", "Knowing workers' awareness A of embassy help at the start: their case hazard is worker_case_rate times A, with A = 1 - (1 - initial)exp(-C/K) growing with the embassy cases C handled so far (word of mouth).", bounds=PROBABILITY, plausible=(0.05, 1.0), source="tuned (growth of KBRI cases 2020-2024, TPPO shares)")
     awareness_cases: float = param(6000.0, "cases", "Scale K of word of mouth: cases handled (all modelled embassies) until 63% of the awareness gap is closed.", bounds=POSITIVE, plausible=(500, 20000), source="tuned (growth of KBRI cases 2020-2024)")
@@ -171,7 +171,7 @@ class EmbassyParams:
 class DestinationPoliceParams:
     """Police of the destination countries (Cambodia, Myanmar, Laos): raids, rescue, deportation."""
 
-    raid_rate: dict[str, float] = param({"KH": 0.00005, "MM": 0.00005, "LA": 0.00005}, "1/day", "Hazard that a compound is raided, by country.", bounds=NON_NEGATIVE, source="assumed")
+    raid_rate: dict[str, float] = param({"KH": 0.00005, "MM": 0.00005, "LA": 0.00005}, "1/day", "Hazard that a compound is raided, by country.", bounds=NON_NEGATIVE, source="tuned (KBRI cases 2020; baseline raids are rare outside crackdowns)")
     leak_prob: dict[str, float] = param({"KH": 0.5, "MM": 0.7, "LA": 0.7}, "probability", "Chance a raid is leaked in advance (corruption) and finds almost no one.", bounds=PROBABILITY, source="assumed (Cambodia Tier 3 in the US TIP report 2022-2025, events.csv)")
     find_prob: float = param(0.6, "probability", "Share of the workforce found by a raid that is not leaked.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     leaked_find_prob: float = param(0.05, "probability", "Share of the workforce found by a leaked raid.", bounds=PROBABILITY, plausible=(0.0, 0.2))
@@ -242,6 +242,22 @@ class ExecutorConfig:
     """dask only: address of a running scheduler (e.g. tcp://10.0.0.1:8786); None starts a LocalCluster."""
 
 
+SWEEP_DESIGNS = ("lhs", "sobol", "halton")
+
+
+@dataclass
+class SweepConfig:
+    """Space-filling design of ``tipsim sweep`` over declared parameter ranges (scipy.stats.qmc)."""
+
+    design: str = "lhs"
+    """lhs (Latin hypercube), sobol (scrambled Sobol'; n a power of 2) or halton."""
+    n: int = 16
+    """Design points; each runs the whole comparison (scenarios x replicates)."""
+    params: list[str] = field(default_factory=list)
+    """Parameters to vary over their declared plausible range: ``params.<group>.<name>`` or
+    ``interventions.<key>.<field>``; empty = every scalar model parameter (``params.*``)."""
+
+
 @dataclass
 class TipsimConfig:
     """The top-level configuration of one run (``configs/config.yaml``)."""
@@ -260,6 +276,10 @@ class TipsimConfig:
     workers: int | None = None
     """Worker processes for ensembles (default: the number of CPUs)."""
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    compare_start: str = "2024-01-01"
+    """First day of the window over which ``tipsim compare`` sums outcomes (to end_date); the scenarios' interventions start 2024-01-01."""
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+    """Design of ``tipsim sweep``."""
     world: WorldConfig = field(default_factory=WorldConfig)
     params: ModelParams = field(default_factory=ModelParams)
     scenario: ScenarioMeta = field(default_factory=ScenarioMeta)
@@ -334,6 +354,11 @@ def validate(cfg: TipsimConfig) -> None:
         raise ConfigError(f"workers = {cfg.workers}: must be >= 1 (or null for the number of CPUs)")
     if cfg.executor.name not in EXECUTORS:
         raise ConfigError(f"executor.name = {cfg.executor.name!r}: unknown executor; allowed: {', '.join(EXECUTORS)}")
+    parse_date(cfg.compare_start, "compare_start")
+    if cfg.sweep.design not in SWEEP_DESIGNS:
+        raise ConfigError(f"sweep.design = {cfg.sweep.design!r}: unknown design; allowed: {', '.join(SWEEP_DESIGNS)}")
+    if cfg.sweep.n < 1:
+        raise ConfigError(f"sweep.n = {cfg.sweep.n}: must be >= 1")
     if cfg.world.max_legs < 1:
         raise ConfigError(f"world.max_legs = {cfg.world.max_legs}: must be >= 1")
     validate_params(cfg.params)

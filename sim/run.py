@@ -125,26 +125,24 @@ def _replicate_daily(args) -> pd.DataFrame:
 
 
 def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:
-    """Daily tables of replicates 0..n-1 of ``cfg`` (local worker processes; serial if one worker)."""
-    from concurrent.futures import ProcessPoolExecutor
+    """Daily tables of replicates 0..n-1 of ``cfg``, in replicate order.
 
-    from tqdm import tqdm
+    Runs on the ensemble executor named by ``cfg.executor`` (serial, local processes or Dask;
+    :mod:`sim.ensemble.executors`) with ``workers`` workers (default ``cfg.workers``, then
+    the CPU count); the tables do not depend on the executor. Raises the first task error.
+    """
+    from .ensemble.executors import make_executor
+    from .ensemble.progress import BAR, QUIET, Progress
 
-    workers = min(workers or os.cpu_count() or 1, n)
+    out: list[pd.DataFrame | None] = [None] * n
     tasks = [(cfg, r) for r in range(n)]
-    with tqdm(total=n, unit="run", disable=not progress) as bar:
-        if workers == 1:
-            out = []
-            for t in tasks:
-                out.append(_replicate_daily(t))
-                bar.update(1)
-            return out
-        with ProcessPoolExecutor(workers) as pool:
-            out = []
-            for d in pool.map(_replicate_daily, tasks):
-                out.append(d)
-                bar.update(1)
-            return out
+    with make_executor(cfg.executor, workers or cfg.workers, n) as ex, Progress(n, BAR if progress else QUIET, "runs") as bar:
+        for i, daily, error in ex.map_unordered(_replicate_daily, tasks):
+            if error is not None:
+                raise error
+            out[i] = daily
+            bar.update(f"replicate {i}", True)
+    return out
 
 
 def people_table(model: TraffickingModel) -> pd.DataFrame:

@@ -1,0 +1,111 @@
+"""Handlers of ``tipsim compare``, ``report``, ``sweep`` and ``collect`` (registered in :mod:`sim.cli`).
+
+Each receives the validated configuration and the raw Hydra config of the command, calls
+the ensemble API and prints. ``compare`` run with ``-m`` (Hydra multirun) is one job of a
+sweep: it writes into the job's own subfolder of the sweep folder (``hydra.sweep.dir``)
+and records the overrides it was given, which ``collect`` uses as the table's keys.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from ..analysis.compare import format_table
+from ..analysis.sweep import collect, design, parameter_ranges, point_overrides
+from ..config import ConfigError, TipsimConfig
+from . import store
+from .plan import plan, scenario_config, swept_values
+from .runner import Summary, run_ensembles
+
+
+def _overrides() -> list[str]:
+    return list(HydraConfig.get().overrides.task)
+
+
+def _header(manifest: dict) -> str:
+    start, end = manifest["compare_window"]
+    return (f"paired comparison vs {manifest['reference']}, window {start} .. {end}, "
+            f"{manifest['replicates']} replicates (seed {manifest['seeds']['seed']}); "
+            "effect = scenario - reference, summed over the window")
+
+
+def _check(summaries: list[Summary]) -> None:
+    """Exit with a resume hint if any task failed."""
+    failed = [(s.out_dir, label, err) for s in summaries for label, err in s.failed]
+    if not failed:
+        return
+    out, label, err = failed[0]
+    print(f"tipsim: error: {len(failed)} task(s) failed, first {label}: {err}\n"
+          f"Run the same command again (same out_dir) to resume: finished tasks are kept.", file=sys.stderr)
+    sys.exit(1)
+
+
+def compare_command(cfg: TipsimConfig, raw: DictConfig) -> None:
+    hydra = HydraConfig.get()
+    overrides = _overrides()
+    if hydra.mode == RunMode.MULTIRUN:
+        ensemble = plan(cfg, overrides, hydra.runtime.output_dir, sweep=swept_values(overrides))
+    else:
+        ensemble = plan(cfg, overrides, cfg.out_dir)
+    summaries = run_ensembles([ensemble])
+    _check(summaries)
+    print(_header(store.read_manifest(ensemble.out_dir)))
+    print(format_table(summaries[0].comparison))
+    print(f"results in {ensemble.out_dir} (comparison.csv, totals.parquet, trajectories.parquet, parts/)")
+
+
+def report_command(cfg: TipsimConfig, raw: DictConfig) -> None:
+    out = Path(cfg.out_dir)
+    manifest = store.read_manifest(out)
+    if manifest is None:
+        raise ConfigError(f"out_dir = {out}: no {store.MANIFEST}; give the out_dir of a `tipsim compare` run")
+    if manifest["status"] != "complete":
+        counts = manifest["counts"]
+        raise ConfigError(f"out_dir = {out}: ensemble incomplete ({counts['done']} of {counts['tasks']} tasks done); "
+                          "run the same `tipsim compare` command again to finish it")
+    import pandas as pd
+
+    print(_header(manifest))
+    print(format_table(pd.read_csv(out / "comparison.csv")))
+
+
+def sweep_command(cfg: TipsimConfig, raw: DictConfig) -> None:
+    overrides = _overrides()
+    out = Path(cfg.out_dir).resolve()
+    configs = [scenario_config(name, overrides) for name in cfg.scenarios]
+    ranges = parameter_ranges(list(cfg.sweep.params), configs)
+    points = design(ranges, cfg.sweep.design, cfg.sweep.n, cfg.seed)
+    ensembles = [
+        plan(cfg, overrides + point_overrides(row, ranges), out / f"point_{i:03d}", sweep=row.to_dict())
+        for i, row in points.iterrows()
+    ]
+    store.write_table(out / "design.csv", points.rename_axis("point").reset_index())
+    print(f"tipsim: {cfg.sweep.design} design of {len(points)} points over {len(ranges)} parameters "
+          f"(design.csv); {len(ensembles[0].tasks)} tasks per point", file=sys.stderr)
+    _check(run_ensembles(ensembles))
+    _print_collected(out)
+
+
+def collect_command(cfg: TipsimConfig, raw: DictConfig) -> None:
+    _print_collected(Path(cfg.out_dir))
+
+
+def _print_collected(root: Path) -> None:
+    """Gather a sweep folder's jobs, write collected.csv and collected_totals.parquet, print a summary."""
+    import pandas as pd
+
+    c = collect(root)
+    store.write_table(root / "collected.csv", c.comparison)
+    store.write_table(root / "collected_totals.parquet", c.totals)
+    cols = [*c.keys, "scenario", "outcome", "effect_mean", "ci_low", "ci_high", "relative_change", "replicates_enough"]
+    with pd.option_context("display.width", 250, "display.max_rows", 500, "display.max_columns", 20):
+        print(c.comparison[cols].to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+    print(f"{c.comparison['job'].nunique()} jobs keyed by {', '.join(c.keys) or '(nothing varies)'}; "
+          f"written to {root / 'collected.csv'} and {root / 'collected_totals.parquet'}")
+    if c.incomplete:
+        print(f"tipsim: warning: left out unfinished jobs: {', '.join(c.incomplete)}", file=sys.stderr)

@@ -1,0 +1,90 @@
+"""Ensemble tasks: one task = one replicate of one scenario, run where an executor puts it.
+
+Replicate r of every scenario runs with ``seed`` (the experiment seed) and ``replicate=r``;
+the engine derives all its random streams from ``SeedSequence(seed, spawn_key=(r,))`` and
+counter-based draws keyed by what creates each person (DESIGN.md §4), so task
+(scenario, r) and (baseline, r) share their random numbers: the comparison is paired.
+
+A task is self-contained (it carries its resolved configuration and the path of its part),
+so a worker needs neither Hydra nor the caller's state: it runs the simulation, writes the
+part atomically and returns a small report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import hashlib
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..config import TipsimConfig, parse_date
+from ..run import peak_memory_mb, simulate
+from .store import write_part
+
+NOT_RESULT_FIELDS = ("replicate", "replicates", "scenarios", "workers", "executor", "out_dir", "write_people",
+                     "compare_start", "sweep")
+"""Top-level config fields that do not change a task's daily table (left out of its fingerprint)."""
+
+KEY_COLUMNS = ("scenario", "replicate", "seed")
+"""Columns put in front of each part's daily table: together with ``date`` they key every row."""
+
+
+def fingerprint(cfg: TipsimConfig) -> str:
+    """Short hash of everything in ``cfg`` that determines a task's daily table, except the replicate."""
+    fields = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NOT_RESULT_FIELDS}
+    text = json.dumps(fields, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def horizon_days(cfg: TipsimConfig) -> int:
+    """Days in the run horizon (rows of a part)."""
+    return (parse_date(cfg.end_date, "end_date") - parse_date(cfg.start_date, "start_date")).days + 1
+
+
+@dataclass(frozen=True)
+class Task:
+    """One (scenario, replicate) run and where its part goes."""
+
+    scenario: str
+    replicate: int
+    cfg: TipsimConfig
+    """The scenario's resolved configuration with ``replicate`` set."""
+    path: Path
+    """Absolute path of the task's Parquet part."""
+    fingerprint: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.scenario}/r{self.replicate}"
+
+    @property
+    def identity(self) -> dict:
+        """What the part's metadata must say for it to count as this task's result."""
+        return {"scenario": self.scenario, "replicate": self.replicate, "seed": self.cfg.seed,
+                "fingerprint": self.fingerprint}
+
+    @property
+    def rows(self) -> int:
+        return horizon_days(self.cfg)
+
+
+def run_task(task: Task) -> dict:
+    """Simulate one task, write its part, and report wall time (s), host, pid and peak memory (MiB).
+
+    Memory is released before returning (the run's objects are dropped and collected), so a
+    worker process that runs many tasks stays at the footprint of one.
+    """
+    t0 = time.perf_counter()
+    daily = simulate(task.cfg).daily
+    for i, col in enumerate(KEY_COLUMNS):
+        daily.insert(i, col, task.identity[col])
+    write_part(task.path, daily, task.identity)
+    del daily
+    gc.collect()
+    return {"wall_s": round(time.perf_counter() - t0, 3), "host": socket.gethostname(), "pid": os.getpid(),
+            "peak_memory_mb": round(peak_memory_mb(), 1)}
