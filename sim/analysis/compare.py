@@ -97,7 +97,7 @@ def paired_differences(totals: pd.DataFrame, reference: str) -> pd.DataFrame:
     rows = []
     for name, group in totals[totals["scenario"] != reference].groupby("scenario", sort=False):
         g = group.set_index("replicate")[list(OUTCOMES)]
-        common = g.index.intersection(ref.index)
+        common = g.index.intersection(ref.index).sort_values()
         diff = g.loc[common] - ref.loc[common]
         diff.insert(0, "scenario", name)
         rows.append(diff.reset_index())

@@ -26,7 +26,7 @@ from hydra.core.override_parser.types import Override, OverrideType
 
 from ..config import ConfigError, TipsimConfig, parse_date, to_config
 from . import store
-from .tasks import Task, fingerprint
+from .tasks import Task, code_version, fingerprint
 
 PER_TASK = ("scenario",)
 """Overrides set per task by the ensemble itself (dropped from the user's overrides)."""
@@ -135,11 +135,12 @@ class Ensemble:
     def tasks(self) -> list[Task]:
         """Every (scenario, replicate) task, scenario-major."""
         out = []
+        code = code_version()
         for name, cfg in self.configs.items():
             fp = fingerprint(cfg)
             for r in range(self.cfg.replicates):
                 path = store.part_path(self.out_dir, name, r)
-                out.append(Task(name, r, dataclasses.replace(cfg, replicate=r), path, fp))
+                out.append(Task(name, r, dataclasses.replace(cfg, replicate=r), path, fp, code))
         return out
 
 
@@ -162,10 +163,15 @@ def plan(cfg: TipsimConfig, overrides: list[str], out_dir: str | Path, sweep: di
 
 
 def check_out_dir(ensemble: Ensemble) -> None:
-    """Refuse an ``out_dir`` whose manifest records other configurations of the same scenarios."""
+    """Refuse an ``out_dir`` whose manifest records other code or other configurations of the same scenarios."""
     manifest = store.read_manifest(ensemble.out_dir)
     if manifest is None:
         return
+    if manifest.get("code_version") not in (None, code_version()):
+        raise ConfigError(
+            f"out_dir = {ensemble.out_dir}: its parts were made by other tipsim code (version "
+            f"{manifest['code_version']}, now {code_version()}); use a new out_dir so results are not mixed"
+        )
     recorded = {name: s["fingerprint"] for name, s in manifest.get("scenarios", {}).items()}
     for name, cfg in ensemble.configs.items():
         if name in recorded and recorded[name] != fingerprint(cfg):

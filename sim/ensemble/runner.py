@@ -35,7 +35,7 @@ from .executors import make_executor
 from .plan import Ensemble
 from .progress import Progress, default_mode
 from .tables import TABLES, build_tables
-from .tasks import Task, fingerprint, run_task
+from .tasks import Task, code_version, fingerprint, run_task
 
 FLUSH_S = 2.0
 """Longest time (s) between manifest rewrites while tasks finish."""
@@ -82,13 +82,15 @@ class Book:
         store.remove_temporaries(ensemble.out_dir)
         self.entries: dict[str, dict] = {}
         for task in self.tasks:
-            state, reason = store.check_part(task.path, task.identity, task.rows)
+            recorded = old.get(task.label, {})
+            sha256 = recorded.get("sha256") if recorded.get("status") == "done" else None
+            state, reason = store.check_part(task.path, task.identity, task.rows, sha256)
             if state == "foreign":
                 raise ConfigError(f"{task.path}: {reason}; use a new out_dir (or the same settings to resume)")
             entry = {"label": task.label, "scenario": task.scenario, "replicate": task.replicate,
                      "seed": task.cfg.seed, "part": str(task.path.relative_to(ensemble.out_dir)), "status": "pending"}
             if state == "ok":
-                entry = {**entry, **old.get(task.label, {}), "status": "done"}
+                entry = {**entry, **recorded, "status": "done", "sha256": sha256 or store.digest(task.path)}
                 self.summary.found_done += 1
             elif state == "corrupt":
                 task.path.unlink()
@@ -164,6 +166,7 @@ class Book:
             "overrides": e.overrides,
             "sweep": e.sweep,
             "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
+            "code_version": code_version(),
             "git_commit": git_commit(),
             "versions": package_versions(),
             "executor": self.session["executor"],

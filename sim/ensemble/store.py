@@ -18,6 +18,8 @@ all workers (on a cluster: the network file system the jobs see).
 from __future__ import annotations
 
 import fcntl
+import hashlib
+import io
 import json
 import os
 import tempfile
@@ -77,24 +79,36 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
         _atomic(path, lambda f: frame.to_parquet(f, index=False))
 
 
-def write_part(path: Path, daily: pd.DataFrame, identity: dict) -> None:
-    """Write one task's daily table atomically, with its identity and page checksums."""
+def write_part(path: Path, daily: pd.DataFrame, identity: dict) -> str:
+    """Write one task's daily table atomically, with its identity and page checksums; return its digest."""
     table = pa.Table.from_pandas(daily, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[META_KEY] = json.dumps(identity, sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
-    _atomic(path, lambda f: pq.write_table(table, f, write_page_checksum=True))
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, write_page_checksum=True)
+    data = buffer.getvalue()
+    _atomic(path, lambda f: f.write(data))
+    return hashlib.sha256(data).hexdigest()
 
 
-def check_part(path: Path, identity: dict, rows: int) -> tuple[str, str]:
+def digest(path: Path) -> str:
+    """SHA-256 of a file's bytes (recorded in the manifest for every finished part)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_part(path: Path, identity: dict, rows: int, sha256: str | None = None) -> tuple[str, str]:
     """Whether a part is complete and belongs to the task.
 
     Returns ``("ok", "")``, ``("missing", "")``, ``("corrupt", reason)`` for an unreadable,
-    truncated or short file (re-run it), or ``("foreign", reason)`` for a readable part made
-    by another task or configuration (never overwritten silently).
+    truncated or short file, or one whose bytes differ from the digest ``sha256`` recorded
+    when it was written (re-run it), or ``("foreign", reason)`` for a readable part made by
+    another task, configuration or code version (never overwritten silently).
     """
     if not path.exists():
         return "missing", ""
+    if sha256 is not None and digest(path) != sha256:
+        return "corrupt", "its bytes differ from the digest recorded when it was written"
     try:
         table = pq.read_table(path, page_checksum_verification=True)
     except (OSError, pa.ArrowException) as exc:

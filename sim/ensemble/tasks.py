@@ -41,6 +41,29 @@ def fingerprint(cfg: TipsimConfig) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def _source_digest() -> str:
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(root)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+_CODE_VERSION = _source_digest()  # taken when this process imported the simulator
+
+
+def code_version() -> str:
+    """Hash of the simulator's source and data files (``sim/**/*.py``, ``*.csv``) as this process imported them.
+
+    Part of every part's identity: parts made by other code are never mixed into an ensemble,
+    and a worker running other code than the process that planned the ensemble refuses to
+    run (e.g. a cluster node with another installed version, or files edited mid-run).
+    """
+    return _CODE_VERSION
+
+
 def horizon_days(cfg: TipsimConfig) -> int:
     """Days in the run horizon (rows of a part)."""
     return (parse_date(cfg.end_date, "end_date") - parse_date(cfg.start_date, "start_date")).days + 1
@@ -57,6 +80,9 @@ class Task:
     path: Path
     """Absolute path of the task's Parquet part."""
     fingerprint: str
+    """:func:`fingerprint` of ``cfg``."""
+    code: str
+    """:func:`code_version` of the caller that planned the task."""
 
     @property
     def label(self) -> str:
@@ -66,7 +92,7 @@ class Task:
     def identity(self) -> dict:
         """What the part's metadata must say for it to count as this task's result."""
         return {"scenario": self.scenario, "replicate": self.replicate, "seed": self.cfg.seed,
-                "fingerprint": self.fingerprint}
+                "fingerprint": self.fingerprint, "code": self.code}
 
     @property
     def rows(self) -> int:
@@ -74,17 +100,20 @@ class Task:
 
 
 def run_task(task: Task) -> dict:
-    """Simulate one task, write its part, and report wall time (s), host, pid and peak memory (MiB).
+    """Simulate one task, write its part; report wall time (s), host, pid, peak memory (MiB), part digest.
 
     Memory is released before returning (the run's objects are dropped and collected), so a
     worker process that runs many tasks stays at the footprint of one.
     """
+    if code_version() != task.code:
+        raise RuntimeError(f"this worker ({socket.gethostname()}) runs other tipsim code ({code_version()}) "
+                           f"than the ensemble ({task.code}); install the same version everywhere")
     t0 = time.perf_counter()
     daily = simulate(task.cfg).daily
     for i, col in enumerate(KEY_COLUMNS):
         daily.insert(i, col, task.identity[col])
-    write_part(task.path, daily, task.identity)
+    sha256 = write_part(task.path, daily, task.identity)
     del daily
     gc.collect()
     return {"wall_s": round(time.perf_counter() - t0, 3), "host": socket.gethostname(), "pid": os.getpid(),
-            "peak_memory_mb": round(peak_memory_mb(), 1)}
+            "peak_memory_mb": round(peak_memory_mb(), 1), "sha256": sha256}

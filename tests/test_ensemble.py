@@ -1,0 +1,289 @@
+"""Ensembles: identical results on every executor, resume after failures, corrupt parts, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.config import ConfigError
+from sim.ensemble import read_daily, run_compare, run_task
+from sim.ensemble.store import MANIFEST, read_parts
+from sim.ensemble.tables import TABLES
+
+ROOT = Path(__file__).resolve().parents[1]
+SHORT = ["start_date=2024-01-01", "end_date=2024-01-31", "scenarios=[baseline,departure_screening]", "replicates=2"]
+"""A 31-day horizon from the interventions' start: 4 tasks of about a second each."""
+
+
+def run(out: Path, *extra: str, task_fn=run_task, executor: str = "serial"):
+    return run_compare([*SHORT, f"executor={executor}", *extra], out_dir=out, progress="quiet", task_fn=task_fn)
+
+
+def tables(out: Path) -> dict[str, pd.DataFrame]:
+    """The combined tables and the daily dataset of an ensemble folder."""
+    frames = {name: pd.read_csv(out / name) if name.endswith(".csv") else pd.read_parquet(out / name) for name in TABLES}
+    frames["daily"] = read_daily(out)
+    return frames
+
+
+def assert_same_tables(a: Path, b: Path) -> None:
+    ta, tb = tables(a), tables(b)
+    for name in ta:
+        pd.testing.assert_frame_equal(ta[name], tb[name], check_exact=True, obj=name)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    """An uninterrupted serial run: the tables every other run must reproduce."""
+    out = tmp_path_factory.mktemp("ens") / "reference"
+    summary = run(out)
+    assert summary.complete and summary.ran == 4 and not summary.failed
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Layout and contents
+# --------------------------------------------------------------------------------------------
+
+
+def test_folder_layout_and_manifest(reference):
+    m = json.loads((reference / MANIFEST).read_text())
+    assert m["status"] == "complete" and m["reference"] == "baseline"
+    assert m["counts"] == {"tasks": 4, "done": 4, "failed": 0}
+    assert m["seeds"]["seed"] == 20200101 and m["seeds"]["replicates"] == [0, 1]
+    assert {t["label"] for t in m["tasks"]} == {"baseline/r0", "baseline/r1", "departure_screening/r0", "departure_screening/r1"}
+    assert all(t["status"] == "done" and t["wall_s"] > 0 for t in m["tasks"])
+    assert m["versions"]["pandas"] == pd.__version__ and "git_commit" in m and len(m["code_version"]) == 16
+    assert m["executor"]["name"] == "serial"
+    assert m["compare_window"] == ["2024-01-01", "2024-01-31"]
+    assert (reference / "config" / "departure_screening.yaml").read_text().count("departure_screening") >= 2
+    assert sorted(p.name for p in (reference / "parts" / "baseline").iterdir()) == ["r00000.parquet", "r00001.parquet"]
+    assert not list(reference.rglob(".*.tmp-*"))
+
+
+def test_parts_are_keyed_and_paired(reference):
+    daily = read_daily(reference)
+    assert list(daily.columns[:4]) == ["scenario", "replicate", "seed", "date"]
+    assert not daily.duplicated(["scenario", "replicate", "date"]).any()
+    assert len(daily) == 4 * 31 and set(daily["seed"]) == {20200101}
+    # Common random numbers: before screening has any effect the paired runs coincide
+    # (recruitment on day 1 does not depend on screening at the hubs).
+    first = daily[daily["date"] == "2024-01-01"].set_index(["replicate", "scenario"])["contacts"].unstack()
+    assert (first["baseline"] == first["departure_screening"]).all()
+
+
+def test_comparison_table(reference):
+    comp = pd.read_csv(reference / "comparison.csv")
+    assert set(comp["scenario"]) == {"departure_screening"}
+    assert list(comp["outcome"]) == ["victims", "person_days_exploited", "embassy_cases", "rescued", "repatriated",
+                                     "recruiters_arrested", "false_positive_stops", "displacement_mm_la", "cost_usd",
+                                     "cost_per_victim_averted"]
+    fp = comp.set_index("outcome").loc["false_positive_stops"]
+    assert fp.effect_mean > 0 and fp.ci_low <= fp.effect_mean <= fp.ci_high  # screening stops legitimate travellers
+    cost = comp.set_index("outcome").loc["cost_usd"]
+    assert cost.effect_mean == pytest.approx(2e6 * 0.5 * 31 / 365)  # USD 2M/year at intensity 0.5, for 31 days
+    totals = pd.read_parquet(reference / "totals.parquet")
+    assert len(totals) == 4 and not totals.duplicated(["scenario", "replicate"]).any()
+
+
+# --------------------------------------------------------------------------------------------
+# Executors
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_executors_give_identical_tables(reference, tmp_path, executor):
+    summary = run(tmp_path / executor, "workers=2", executor=executor)
+    assert summary.complete and summary.ran == 4
+    assert_same_tables(reference, tmp_path / executor)
+    m = json.loads((tmp_path / executor / MANIFEST).read_text())
+    assert m["executor"]["name"] == executor and m["executor"]["workers"] == 2
+
+
+def test_run_replicates_is_independent_of_executor(short_cfg):
+    import dataclasses
+
+    from sim.config import ExecutorConfig
+    from sim.run import run_replicates
+
+    cfg = dataclasses.replace(short_cfg, start_date="2022-01-01", end_date="2022-01-20")
+    serial = run_replicates(dataclasses.replace(cfg, executor=ExecutorConfig("serial")), 2)
+    parallel = run_replicates(cfg, 2, workers=2)
+    for a, b in zip(serial, parallel):
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_worker_memory_does_not_grow_across_tasks(tmp_path):
+    """Twenty tasks in one worker process: peak memory after the 5th and the 20th is the same."""
+    summary = run_compare(["start_date=2024-01-01", "end_date=2024-01-10", "scenarios=[baseline,departure_screening]",
+                           "replicates=10", "executor=processes", "workers=1"], out_dir=tmp_path, progress="quiet")
+    assert summary.complete
+    tasks = sorted(json.loads((tmp_path / MANIFEST).read_text())["tasks"], key=lambda t: t["finished_utc"])
+    assert len({t["pid"] for t in tasks}) == 1
+    peaks = [t["peak_memory_mb"] for t in tasks]
+    assert peaks[-1] - peaks[4] < 10, peaks
+
+
+# --------------------------------------------------------------------------------------------
+# Resume
+# --------------------------------------------------------------------------------------------
+
+
+def raise_once(task):
+    """A task function whose departure_screening/r1 fails the first time."""
+    marker = task.path.parents[2] / "failed-once"
+    if task.label == "departure_screening/r1" and not marker.exists():
+        marker.touch()
+        raise RuntimeError("simulated failure")
+    return run_task(task)
+
+
+def kill_worker_once(task):
+    """A task function that kills its worker process the first time it meets baseline/r1."""
+    marker = task.path.parents[2] / "killed-once"
+    if task.label == "baseline/r1" and not marker.exists():
+        marker.touch()
+        os._exit(1)
+    return run_task(task)
+
+
+def test_resume_after_a_task_raised(reference, tmp_path):
+    out = tmp_path / "ens"
+    first = run(out, task_fn=raise_once)
+    assert not first.complete and first.ran == 3
+    assert first.failed == [("departure_screening/r1", "RuntimeError: simulated failure")]
+    m = json.loads((out / MANIFEST).read_text())
+    assert m["status"] == "incomplete" and m["counts"]["failed"] == 1
+    assert not (out / "comparison.csv").exists()
+    second = run(out, task_fn=raise_once)
+    assert second.complete and second.found_done == 3 and second.ran == 1
+    assert_same_tables(reference, out)
+    assert len(json.loads((out / MANIFEST).read_text())["sessions"]) == 2
+
+
+def test_resume_after_a_worker_was_killed(reference, tmp_path):
+    out = tmp_path / "ens"
+    first = run(out, "workers=2", task_fn=kill_worker_once, executor="processes")
+    assert not first.complete and first.failed
+    assert any("BrokenProcessPool" in err for _, err in first.failed)
+    second = run(out, "workers=2", executor="processes")
+    assert second.complete and second.found_done + second.ran == 4 and 1 <= second.ran <= len(first.failed)
+    assert_same_tables(reference, out)
+
+
+def test_killed_cli_run_resumes_without_duplicates(reference, tmp_path):
+    """SIGKILL a `tipsim compare` process mid-run; the same command then finishes with the same tables."""
+    out = tmp_path / "ens"
+    cmd = [sys.executable, "-m", "sim", "compare", *SHORT, "executor=serial", f"out_dir={out}"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("parts/*/*.parquet"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "comparison.csv").exists()
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "already done; resuming" in done.stderr and "paired comparison vs baseline" in done.stdout
+    assert_same_tables(reference, out)
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garble"])
+def test_corrupt_part_is_detected_and_rerun(reference, tmp_path, damage):
+    out = tmp_path / "ens"
+    shutil.copytree(reference, out)
+    part = out / "parts" / "departure_screening" / "r00001.parquet"
+    data = bytearray(part.read_bytes())
+    if damage == "truncate":
+        part.write_bytes(data[: len(data) // 2])
+    else:
+        mid = len(data) // 2
+        data[mid : mid + 64] = bytes(64)
+        part.write_bytes(bytes(data))
+    (out / "comparison.csv").unlink()
+    summary = run(out)
+    assert summary.complete and summary.ran == 1 and summary.found_done == 3
+    assert [label for label, _ in summary.corrupt] == ["departure_screening/r1"]
+    assert_same_tables(reference, out)
+
+
+def test_leftover_temporary_files_are_removed(reference, tmp_path):
+    out = tmp_path / "ens"
+    shutil.copytree(reference, out)
+    junk = out / "parts" / "baseline" / ".r00000.parquet.tmp-abc"
+    junk.write_bytes(b"partial")
+    summary = run(out)
+    assert summary.complete and summary.ran == 0 and not junk.exists()
+    assert_same_tables(reference, out)
+
+
+def test_more_replicates_extend_an_ensemble(reference, tmp_path):
+    out = tmp_path / "ens"
+    shutil.copytree(reference, out)
+    summary = run(out, "replicates=3")
+    assert summary.complete and summary.found_done == 4 and summary.ran == 2
+    assert len(pd.read_parquet(out / "totals.parquet")) == 6
+
+
+def test_another_configuration_is_refused(reference, tmp_path):
+    out = tmp_path / "ens"
+    shutil.copytree(reference, out)
+    with pytest.raises(ConfigError, match="another configuration"):
+        run(out, "seed=7")
+    (out / MANIFEST).unlink()  # without the manifest, the parts' own identity still protects them
+    with pytest.raises(ConfigError, match="another task or configuration"):
+        run(out, "seed=7")
+    parts = sorted(out.glob("parts/*/*.parquet"))
+    assert len(parts) == 4
+    pd.testing.assert_frame_equal(read_parts(parts), read_parts(sorted(reference.glob("parts/*/*.parquet"))))
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: one clear error, before any task runs or anything is written
+# --------------------------------------------------------------------------------------------
+
+
+def never(task):
+    raise AssertionError("a task ran despite bad input")
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["scenarios=[baseline,nonsense]"], r"unknown scenario 'nonsense'; known: .*departure_screening"),
+    (["replicates=0"], r"replicates = 0: must be >= 1"),
+    (["executor=nonsense"], r"(?s)Could not find 'executor/nonsense'.*serial"),
+    (["executor.name=nonsense"], r"unknown executor; allowed: serial, processes, dask"),
+    (["scenarios=[baseline]"], r"at least one other scenario"),
+    (["scenarios=[baseline,baseline]"], r"listed twice"),
+    (["compare_start=2030-01-01"], r"compare_start = 2030-01-01: must lie within the horizon"),
+])
+def test_bad_input_fails_before_anything_runs(tmp_path, overrides, message):
+    out = tmp_path / "never"
+    with pytest.raises(ConfigError, match=message):
+        run_compare([*SHORT, *overrides], out_dir=out, progress="quiet", task_fn=never)
+    assert not out.exists()
+
+
+def test_cli_bad_input_is_one_clear_error(tmp_path):
+    out = tmp_path / "never"
+    done = subprocess.run([sys.executable, "-m", "sim", "compare", "scenarios=[baseline,nonsense]", f"out_dir={out}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.startswith("tipsim: error: scenarios: unknown scenario 'nonsense'; known:")
+    assert "Traceback" not in done.stderr and not out.exists()
+
+
+def test_cli_report_reprints_the_comparison(reference):
+    done = subprocess.run([sys.executable, "-m", "sim", "report", f"out_dir={reference}"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "paired comparison vs baseline" in done.stdout
+    assert "false_positive_stops" in done.stdout and "cost_per_victim_averted" in done.stdout
