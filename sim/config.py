@@ -114,6 +114,7 @@ class CompoundParams:
     growth_fill_threshold: float = param(0.5, "probability", "Fill above which a compound expands.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     opening_rate: dict[str, float] = param({"KH": 8.0, "MM": 2.0, "LA": 1.5}, "compounds/year", "Rate at which new compounds employing Indonesians open in an unsaturated market, by country.", bounds=NON_NEGATIVE, source="assumed")
     violence_mean: float = param(0.5, "index 0-1", "Mean violence of a compound (Beta); lowers escape, raises exploitation of knowing workers.", bounds=PROBABILITY, plausible=(0.3, 0.7))
+    violence_concentration: float = param(4.0, "dimensionless", "Concentration a+b of the Beta distribution of compound violence (higher = compounds more alike).", bounds=POSITIVE, plausible=(2, 10))
     ransom_median_usd: float = param(2800.0, "USD", "Median ransom asked to leave a compound (log-normal).", bounds=POSITIVE, plausible=(1000, 20000), source="IJM Cambodia US$2,800 (targets.csv ransom_cambodia)")
     ransom_log_sd: float = param(0.8, "log units", "Log-normal spread of ransom across compounds.", bounds=(0, 5), plausible=(0.4, 1.2), source="assumed (targets.csv ransom_cambodia range 1,000-20,000)")
     exploit_rate: float = param(0.00003, "1/day", "Hazard that a knowing worker becomes held (debt bondage, confiscated passport) at violence 0.5.", bounds=NON_NEGATIVE, plausible=(0.00001, 0.0002))
@@ -307,8 +308,11 @@ def check_number(key: str, value: Any, bounds: tuple[float, float], unit: str) -
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(f"{key} = {value!r}: must be a number ({unit})")
     if not math.isfinite(value) or value < lo or value > hi:
-        rng = f"[{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
-        raise ConfigError(f"{key} = {value!r}: must be within {rng} ({unit})")
+        if bounds == POSITIVE:
+            allowed = "> 0"
+        else:
+            allowed = f"within [{lo:g}, {hi:g}]" if math.isfinite(hi) else f">= {lo:g}"
+        raise ConfigError(f"{key} = {value!r}: must be {allowed} ({unit})")
 
 
 def validate_params(params: ModelParams) -> None:
@@ -336,22 +340,29 @@ def validate_params(params: ModelParams) -> None:
         raise ConfigError(f"params.population.age_max = {pop.age_max}: must be >= age_min ({pop.age_min})")
 
 
+def _check_int(key: str, value: Any, lo: int, hi: str | None = None, note: str = "") -> None:
+    """A whole number >= lo (and < 2**hi when ``hi`` names a power of two like '2^63')."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{key} = {value!r}: must be a whole number")
+    top = 2 ** int(hi.split("^")[1]) if hi else None
+    if value < lo or (top is not None and value >= top):
+        allowed = f"within [{lo}, {hi})" if hi else f">= {lo}{note}"
+        raise ConfigError(f"{key} = {value}: must be {allowed}")
+
+
 def validate(cfg: TipsimConfig) -> None:
     """Validate a whole run configuration (dates, parameters, interventions)."""
+    _check_int("seed", cfg.seed, 0, "2^63")
+    _check_int("replicate", cfg.replicate, 0, "2^31")
+    _check_int("replicates", cfg.replicates, 1)
+    if cfg.workers is not None:
+        _check_int("workers", cfg.workers, 1, note=" (or null for the number of CPUs)")
     start = parse_date(cfg.start_date, "start_date")
     end = parse_date(cfg.end_date, "end_date")
     if end < start:
         raise ConfigError(f"end_date = {cfg.end_date}: must not be before start_date ({cfg.start_date})")
     if (end - start).days + 1 > 2**20:
         raise ConfigError(f"end_date = {cfg.end_date}: horizon longer than {2**20} days")
-    if not 0 <= cfg.seed < 2**63:
-        raise ConfigError(f"seed = {cfg.seed}: must be within [0, 2^63)")
-    if not 0 <= cfg.replicate < 2**31:
-        raise ConfigError(f"replicate = {cfg.replicate}: must be within [0, 2^31)")
-    if cfg.replicates < 1:
-        raise ConfigError(f"replicates = {cfg.replicates}: must be >= 1")
-    if cfg.workers is not None and cfg.workers < 1:
-        raise ConfigError(f"workers = {cfg.workers}: must be >= 1 (or null for the number of CPUs)")
     if cfg.executor.name not in EXECUTORS:
         raise ConfigError(f"executor.name = {cfg.executor.name!r}: unknown executor; allowed: {', '.join(EXECUTORS)}")
     parse_date(cfg.compare_start, "compare_start")
@@ -384,10 +395,10 @@ def to_config(cfg: DictConfig | TipsimConfig | dict) -> TipsimConfig:
 
         try:
             schema = OmegaConf.structured(TipsimConfig)
-            merged = OmegaConf.merge(schema, cfg)
-            if "hydra" in merged:
-                del merged["hydra"]
-            obj = OmegaConf.to_object(merged)
+            # a plain container, so that keys added with '+' are checked against the schema too
+            plain = OmegaConf.to_container(cfg, resolve=False) if isinstance(cfg, DictConfig) else dict(cfg)
+            plain.pop("hydra", None)
+            obj = OmegaConf.to_object(OmegaConf.merge(schema, plain))
         except OmegaConfBaseException as exc:
             key = getattr(exc, "full_key", None) or ""
             msg = str(exc).splitlines()[0]

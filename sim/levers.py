@@ -44,12 +44,12 @@ LEVER_DOCS: dict[str, str] = {
     "targeted_rescue_rate": "per country, 1/day: hazard of rescue once the embassy has a held person's case",
     "release_rate": "per country, 1/day: hazard that compounds dump workers (mass release in a crackdown)",
     "close_prob": "per country: chance a raided compound closes",
-    "relocate_abroad_share": "per country: share of closed compounds that relocate to another country",
+    "relocate_abroad_share": "per country: share of relocating compounds that move to another country",
     "repatriation_speed": "per country: multiplier on the embassy's repatriation hazard",
     "repatriation_capacity": "per country, persons/day: most repatriations per day",
     "deport_speed": "per country: multiplier on the deportation hazard",
     "deport_capacity": "per country, persons/day: most deportations per day",
-    "report_rate": "per country: multiplier on the hazard that a held person or their family reports to the embassy",
+    "report_rate": "per country: multiplier on the hazards that a held person (or their family) reports to the embassy and that a knowing worker brings a case",
 }
 
 

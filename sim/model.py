@@ -91,9 +91,9 @@ class TraffickingModel(mesa.Model):
         )
         self.clocks: dict[tuple[int, int], np.ndarray] = {}
         self.route_risk = np.zeros(len(w.route_from))  # interception rate recruiters expect per leg
-        self.edge_attempts = np.zeros(len(w.route_from), dtype=np.int64)  # today's checks per leg
-        self.edge_stops = np.zeros(len(w.route_from), dtype=np.int64)  # today's stops per leg
-        self.conversion = 0.5  # recruiters' running estimate of acceptances per responder
+        self.edge_attempts = np.zeros(len(w.route_from), dtype=np.int64)  # checks per leg today (reset daily)
+        self.edge_stops = np.zeros(len(w.route_from), dtype=np.int64)  # stops per leg today (reset daily)
+        self.conversion = 0.5  # recruiters' running estimate of the share of deciding responders who become recruits
         initial.populate(self)
 
     def _check_world_fits_params(self) -> None:
@@ -104,8 +104,6 @@ class TraffickingModel(mesa.Model):
                     f"params.compounds.initial_count.{code} / opening_rate.{code}: must be 0, the world "
                     f"'{self.world.name}' has no destination in {code}"
                 )
-        if len(self.world.origins) >= 240:
-            raise ConfigError(f"world.locations: {len(self.world.origins)} origins; at most 239 supported")
 
     # -- the day --------------------------------------------------------------------------
 

@@ -64,7 +64,7 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "embassy_cases_region": (FLOW, "cases/day", "New cases at the Indonesian embassies of all modelled destinations (Cambodia, Myanmar, Laos)."),
     "embassy_cases_scam_region": (FLOW, "cases/day", "New online-scam-compound cases at all modelled embassies."),
     "tppo_victims_identified": (FLOW, "cases/day", "New cases at all modelled embassies indicated as trafficking (TPPO) victims."),
-    "wni_in_cambodia": (STOCK, "persons", "Indonesians of the pipeline in Cambodia: in compounds, escaped, rescued, released, detained, in the shelter, or in transit there."),
+    "wni_in_cambodia": (STOCK, "persons", "Indonesians of the pipeline in Cambodia: in compounds, escaped, rescued, released, detained or in the embassy shelter."),
     "entries_cambodia": (FLOW, "entries/day", "All Indonesian entries into Cambodia: migrants' arrivals, visa-run re-entries and other visitors."),
     "entries_cambodia_migrants": (FLOW, "entries/day", "Migrants' crossings into Cambodia on their itinerary."),
     "entries_visa_runs": (FLOW, "entries/day", "Re-entries of knowing workers after a visa run."),

@@ -40,6 +40,7 @@ COLUMNS: dict[str, np.dtype] = {
     "pressure": np.dtype(np.float32),  # financial pressure, 0-1
     "voluntary": np.dtype(np.bool_),  # went knowingly in the current episode
     "held": np.dtype(np.bool_),  # was held (exploited) in the current episode
+    "has_passport": np.dtype(np.bool_),  # holds a passport (set on first departure; initial population: yes)
     "case_open": np.dtype(np.bool_),  # has an embassy case in the current episode
     "state": np.dtype(np.int8),
     "group": np.dtype(np.int8),  # destination-country slot for states at a destination, else 0
@@ -63,7 +64,7 @@ class Pool:
     Thresholds are stored exit-major (``targets[j, i]`` for exit j of member i) so that the
     daily check of each exit is a compare over one contiguous array. Leaving members become
     tombstones (row -1, thresholds +inf, never due) and the pool is compacted when more than
-    half of it is dead, so a removal costs O(1) per person.
+    a quarter of it is dead, so a removal costs O(1) per person (amortised).
     """
 
     def __init__(self, state: State, group: int, n_exits: int, capacity: int = 1024):
@@ -190,12 +191,12 @@ class MigrantPopulation:
         return int(state[0]) if (state == state[0]).all() else None
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
-        """Remove ``rows`` from ``pool`` (tombstones); compact when over half the slots are dead."""
+        """Remove ``rows`` from ``pool`` (tombstones); compact when over a quarter of the slots are dead."""
         positions = self.cols["pos"][rows]
         pool.rows[positions] = -1
         pool.targets[:, positions] = np.inf
         pool.live -= len(rows)
-        if pool.n > 4096 and 2 * pool.live < pool.n:
+        if pool.n > 4096 and 4 * (pool.n - pool.live) > pool.n:  # over a quarter dead: compact
             keep = pool.rows[: pool.n] >= 0
             pool.rows[: pool.live] = pool.rows[: pool.n][keep]
             pool.targets[:, : pool.live] = pool.targets[:, : pool.n][:, keep]

@@ -58,10 +58,15 @@ def person_key(day: np.ndarray | int, origin: np.ndarray | int, k: np.ndarray | 
     the destination country index).
     """
     day = np.asarray(day, dtype=np.int64) + 1
+    origin = np.asarray(origin, dtype=np.int64)
+    k = np.asarray(k, dtype=np.int64)
+    for name, value, hi in (("day", day, 2**24), ("origin", origin, 2**8), ("k", k, 2**32)):
+        if value.size and (value.min() < 0 or value.max() >= hi):
+            raise ValueError(f"person_key: {name} outside its {int(np.log2(hi))}-bit field")
     return (
         (day.astype(np.uint64) << _DAY_SHIFT)
-        | (np.asarray(origin, dtype=np.uint64) << _ORIGIN_SHIFT)
-        | np.asarray(k, dtype=np.uint64)
+        | (origin.astype(np.uint64) << _ORIGIN_SHIFT)
+        | k.astype(np.uint64)
     )
 
 
@@ -107,6 +112,12 @@ class Streams:
         """Uniforms in [0, 1), one per (entity, occasion) pair."""
         return (self.bits(name, entity, occasion) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
 
+    def uniforms(self, name: str, entity, occasion, k: int) -> np.ndarray:
+        """``k`` independent uniforms per entity (shape ``(n, k)``) in one pass: column j is
+        occasion ``16 * occasion + j`` of stream ``name`` (k <= 16)."""
+        occasion = np.asarray(occasion, dtype=np.int64)
+        return self.uniform(name, np.asarray(entity)[:, None], occasion[..., None] * 16 + np.arange(k))
+
     def exponential(self, name: str, entity, occasion=0) -> np.ndarray:
         """Exp(1) variates (thresholds of cumulative hazard)."""
         return -np.log1p(-self.uniform(name, entity, occasion))
@@ -132,8 +143,12 @@ class Streams:
         return out
 
     def lognormal_days(self, name: str, mean_days, log_sd, entity, occasion=0) -> np.ndarray:
-        """Whole-day durations from a log-normal with the given mean (days) and log-sd."""
+        """Whole-day durations from a log-normal with the given mean (days) and log-sd.
+
+        Rounded stochastically (``floor(x + u)``, u from a second stream), which keeps the mean
+        exactly even for sub-day legs, and stays monotone in the mean for a fixed draw.
+        """
         mean_days = np.asarray(mean_days, dtype=np.float64)
         mu = np.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
         x = np.exp(mu + log_sd * self.normal(name, entity, occasion))
-        return np.floor(x + 0.5).astype(np.int64)
+        return np.floor(x + self.uniform(name + "/round", entity, occasion)).astype(np.int64)

@@ -34,6 +34,7 @@ KINDS = ("origin", "hub", "transit", "border", "destination")
 MODES = ("air", "land", "sea")
 CHECKPOINTS = ("none", "exit_immigration", "entry_immigration", "border")
 PACKAGE_WORLD_DIR = Path(__file__).parent / "data" / "world"
+MAX_ORIGINS = 240  # person-key origin slots 240-255 are reserved (recruiters, compounds)
 
 _LOCATION_COLUMNS = ("id", "name", "country", "kind", "lat", "lon", "weight", "travellers_per_day")
 _ROUTE_COLUMNS = ("from", "to", "mode", "days_mean", "days_spread", "cost_usd", "checkpoint")
@@ -48,20 +49,21 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.is_file():
         raise WorldError(f"{path}: file not found")
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise WorldError(f"{path}: malformed CSV ({str(exc).splitlines()[0]})") from None
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise WorldError(f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
-    return df
+        raise WorldError(f"{path}: line 1: missing column(s) {', '.join(missing)}; expected {', '.join(columns)}")
+    df.index = df.index + 2  # physical line numbers (line 1 is the header)
+    return df[~(df == "").all(axis=1)]  # blank lines are skipped but keep the numbering
 
 
 def _numbers(df: pd.DataFrame, path: Path, column: str, *, minimum: float | None = 0.0, maximum: float | None = None) -> np.ndarray:
     """Parse a numeric column; name the first bad cell (line numbers count the header as 1)."""
     values = pd.to_numeric(df[column].str.strip(), errors="coerce").to_numpy(dtype=float)
     for i, v in enumerate(values):
-        line = i + 2
+        line = df.index[i]
         raw = df[column].iloc[i]
         if not np.isfinite(v):
             what = "missing" if raw.strip() == "" else f"not a number ({raw!r})"
@@ -78,7 +80,7 @@ def _choice(df: pd.DataFrame, path: Path, column: str, allowed) -> np.ndarray:
     for i, v in enumerate(values):
         if v not in allowed:
             raise WorldError(
-                f"{path}: line {i + 2}, field '{column}' = {v!r}: unknown; allowed: {', '.join(allowed)}"
+                f"{path}: line {df.index[i]}, field '{column}' = {v!r}: unknown; allowed: {', '.join(allowed)}"
             )
     return values
 
@@ -89,7 +91,7 @@ def _dates(df: pd.DataFrame, path: Path, column: str) -> list[dt.date]:
         try:
             out.append(dt.date.fromisoformat(v))
         except ValueError:
-            raise WorldError(f"{path}: line {i + 2}, field '{column}' = {v!r}: not a date (YYYY-MM-DD)") from None
+            raise WorldError(f"{path}: line {df.index[i]}, field '{column}' = {v!r}: not a date (YYYY-MM-DD)") from None
     return out
 
 
@@ -108,8 +110,15 @@ class PathTable:
     days: np.ndarray  # (P,) sum of mean leg times
     countries: np.ndarray  # (P, n_countries) bool: countries traversed
     od_start: np.ndarray  # (n_od + 1,)
+    n_routes: int  # routes in the world (columns of leg_incidence)
 
     def __post_init__(self):
+        from scipy import sparse
+
+        legs = self.edges >= 0
+        self.leg_incidence = sparse.csr_matrix(
+            (np.ones(int(legs.sum())), (np.nonzero(legs)[0], self.edges[legs])), shape=(len(self.od), self.n_routes)
+        )  # itineraries x routes: 1 where the itinerary uses the route
         sizes = np.diff(self.od_start)
         self.block_start = self.od_start[:-1][sizes > 0]  # first path of each connected pair
         self.block_size = sizes[sizes > 0]
@@ -138,13 +147,13 @@ class World:
         ids = df["id"].str.strip()
         for i, v in enumerate(ids):
             if not v:
-                raise WorldError(f"{path}: line {i + 2}, field 'id': missing")
+                raise WorldError(f"{path}: line {df.index[i]}, field 'id': missing")
         dup = ids[ids.duplicated()]
         if len(dup):
-            raise WorldError(f"{path}: line {dup.index[0] + 2}, field 'id' = {dup.iloc[0]!r}: duplicate id")
+            raise WorldError(f"{path}: line {dup.index[0]}, field 'id' = {dup.iloc[0]!r}: duplicate id")
         for i, v in enumerate(df["country"].str.strip()):
             if not v:
-                raise WorldError(f"{path}: line {i + 2}, field 'country': missing")
+                raise WorldError(f"{path}: line {df.index[i]}, field 'country': missing")
         self.ids = ids.tolist()
         self.index = {v: i for i, v in enumerate(self.ids)}
         self.names = df["name"].str.strip().tolist()
@@ -157,7 +166,7 @@ class World:
         for i in np.flatnonzero(self.kind == "destination"):
             if self.country[i] not in COUNTRIES:
                 raise WorldError(
-                    f"{path}: line {i + 2}, field 'country' = {self.country[i]!r}: destinations must be in "
+                    f"{path}: line {df.index[i]}, field 'country' = {self.country[i]!r}: destinations must be in "
                     f"{', '.join(COUNTRIES)} (the countries with compound parameters)"
                 )
         self.origins = np.flatnonzero(self.kind == "origin")
@@ -165,6 +174,8 @@ class World:
         self.hubs = np.flatnonzero(self.kind == "hub")
         if not len(self.origins):
             raise WorldError(f"{path}: no location of kind 'origin'")
+        if len(self.origins) > MAX_ORIGINS:
+            raise WorldError(f"{path}: {len(self.origins)} origins; at most {MAX_ORIGINS} (person keys hold the origin in 8 bits)")
         if not len(self.destinations):
             raise WorldError(f"{path}: no location of kind 'destination'")
         w = self.weight[self.origins]
@@ -182,17 +193,18 @@ class World:
         for col, out in (("from", src), ("to", dst)):
             for i, v in enumerate(df[col].str.strip()):
                 if v not in self.index:
-                    raise WorldError(f"{path}: line {i + 2}, field '{col}' = {v!r}: unknown location id")
+                    raise WorldError(f"{path}: line {df.index[i]}, field '{col}' = {v!r}: unknown location id")
                 out.append(self.index[v])
         self.route_from = np.array(src, dtype=np.int64)
         self.route_to = np.array(dst, dtype=np.int64)
         pairs = pd.Series(list(zip(src, dst)))
-        dup = pairs[pairs.duplicated()]
+        dup = np.flatnonzero(pairs.duplicated().to_numpy())
         if len(dup):
-            raise WorldError(f"{path}: line {dup.index[0] + 2}: duplicate route {df['from'].iloc[dup.index[0]]} -> {df['to'].iloc[dup.index[0]]}")
+            i = dup[0]
+            raise WorldError(f"{path}: line {df.index[i]}: duplicate route {df['from'].iloc[i]} -> {df['to'].iloc[i]}")
         for i in range(len(df)):
             if src[i] == dst[i]:
-                raise WorldError(f"{path}: line {i + 2}, field 'to': a route cannot start and end at the same location")
+                raise WorldError(f"{path}: line {df.index[i]}, field 'to': a route cannot start and end at the same location")
         self.route_mode = _choice(df, path, "mode", MODES)
         self.route_days_mean = _numbers(df, path, "days_mean")
         self.route_days_spread = _numbers(df, path, "days_spread")
@@ -211,7 +223,7 @@ class World:
         self.closure_end = _dates(df, path, "end")
         for i, (a, b) in enumerate(zip(self.closure_start, self.closure_end)):
             if b < a:
-                raise WorldError(f"{path}: line {i + 2}, field 'end' = {b}: before start {a}")
+                raise WorldError(f"{path}: line {df.index[i]}, field 'end' = {b}: before start {a}")
         self.closure_country = _choice(df, path, "country", self.countries)
         self.closure_factor = _numbers(df, path, "travel_factor", minimum=0, maximum=1)
 
@@ -260,7 +272,7 @@ class World:
             countries[np.arange(n)[valid[:, leg]], to_country[valid[:, leg], leg]] = True
         n_od = len(self.origins) * n_dest
         od_start = np.searchsorted(od, np.arange(n_od + 1))
-        self.paths = PathTable(od, edges, n_legs, cost, days, countries, od_start)
+        self.paths = PathTable(od, edges, n_legs, cost, days, countries, od_start, len(self.route_from))
         # which destinations each origin can reach at all
         self.od_reachable = np.diff(od_start) > 0
 

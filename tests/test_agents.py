@@ -245,3 +245,19 @@ def test_scam_compounds_dominate_openings(base_cfg, world):
     slots = comp.create(5, KH, 2000)
     share = (comp.sector[slots] == SCAM).mean()
     assert stats.binomtest(int(share * 2000), 2000, 0.9).pvalue > 0.001
+
+
+def test_resale_moves_held_people_to_another_compound(base_cfg, world):
+    from sim.rules.exploitation import resell
+
+    m = _model(base_cfg, world, compounds={"initial_deceived_share": 0.5, "resale_abroad_share": 0.3})
+    pop = m.population
+    rows = pop.pool(State.EXPLOITED, KH).members[:3000]
+    before = pop.compound[rows].copy()
+    resell(m, 0, rows, np.full(len(rows), KH))
+    after = pop.compound[rows]
+    assert (after != before).all()
+    assert (pop.state[rows] == State.EXPLOITED).all()
+    abroad = m.compounds.country[after] != KH
+    assert 0.2 < abroad.mean() < 0.4
+    assert (pop.group[rows] == m.compounds.country[after]).all()

@@ -87,14 +87,6 @@ def test_existing_out_dir_is_untouched_by_a_failed_validation(cli):
     assert [p.name for p in cli["existing"].parent.iterdir() if p.name.startswith(".existing_out.tmp")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="configs/config.yaml keeps Hydra's default job_logging, whose file handler creates an empty "
-    "'<job>.log' (cli.log) in the current directory on every `tipsim` run, even one that fails validation "
-    "(an empty cli.log is even committed at the repository root). Fix: in configs/config.yaml defaults add "
-    "`- override hydra/job_logging: stdout` (or `none`), and delete the committed cli.log",
-)
 def test_failed_run_leaves_the_working_directory_empty(cli):
     for case in ("range", "existing"):
         assert _cwd_files(cli, case) == [], case

@@ -94,7 +94,7 @@ def test_pools_compact_when_mostly_tombstones():
     pop.enter(rows, State.HOME, 0, np.arange(10_000, dtype=float).reshape(-1, 1))
     pool = pop.pool(State.HOME)
     pop.enter(rows[:6_000], State.DECLINED, 1)
-    assert pool.live == 4_000 and pool.n == 4_000  # compacted once more than half were dead
+    assert pool.live == 4_000 and pool.n == 4_000  # compacted once more than a quarter were dead
     pos, _ = pool.due(np.array([6_500.0]))
     assert sorted(pool.rows[pos].tolist()) == list(range(6_000, 6_501))
     assert_population_consistent(pop)

@@ -319,14 +319,6 @@ def test_negative_origin_weight(tmp_path):
     assert_names(msg, tmp_path, "locations.csv", 3, "weight")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="sim/world.py _read()/_numbers(): line numbers are computed as row index + 2, but pandas "
-    "skips blank lines (skip_blank_lines=True), so after a blank line every reported line is too small "
-    "(a bad value on line 3, after a blank line 2, is reported as line 2). Fix: read with skip_blank_lines=False and drop/flag "
-    "empty rows, or keep the physical line numbers (csv.reader's line_num) alongside the rows",
-)
 def test_line_numbers_count_blank_lines(tmp_path):
     lines = [ROUTES[0], "", *replaced(ROUTES, 2, "o1,h1,land,-0.5,0.2,10,none")[1:]]
     msg = world_error(tmp_path, routes=lines)

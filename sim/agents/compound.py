@@ -129,7 +129,7 @@ class Compounds(AgentTable):
             sector = np.where(s.uniform("compound_sector", keys) < share, SCAM, GAMBLING)
             sd = p.capacity_log_sd
             capacity = p.capacity_mean * np.exp(sd * s.normal("compound_capacity", keys) - 0.5 * sd**2)
-            conc = m.params.population.attribute_concentration
+            conc = p.violence_concentration
             a, b = p.violence_mean * conc, (1.0 - p.violence_mean) * conc
             violence = special.betaincinv(a, b, s.uniform("compound_violence", keys))
             ransom = p.ransom_median_usd * np.exp(p.ransom_log_sd * s.normal("compound_ransom", keys))
@@ -162,7 +162,7 @@ class Compounds(AgentTable):
 
         Args:
             access: per country, the share of normal traffic that can reach it today (closures).
-            conversion: current arrivals per responder (recruiters' experience).
+            conversion: recruiters' running share of deciding responders who become recruits.
         """
         fill_days = self.model.params.recruitment.fill_days
         return self.vacancies() * access[self.country] / (fill_days * max(conversion, 0.02))

@@ -109,7 +109,7 @@ class Recruiters(AgentTable):
         home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform("recruiter_home", keys), side="right")
         home = np.where(abroad, -1, np.minimum(home, len(m.world.origins) - 1))
         reach = p.reach_mean * np.exp(p.reach_log_sd * s.normal("recruiter_reach", keys) - 0.5 * p.reach_log_sd**2)
-        links = self._draw_links(keys, link_weights)
+        links = self._draw_links(keys, link_weights, 0)
         for i in range(n):
             slot = self.append(
                 key=keys[i], platform=min(platform[i], len(PLATFORMS) - 1), abroad=abroad[i], home=home[i],
@@ -122,16 +122,21 @@ class Recruiters(AgentTable):
             self.links[slot] = links[i]
             self.by_slot[slot] = Recruiter(m, slot)
 
-    def _draw_links(self, keys: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Compounds each recruiter supplies, drawn without replacement by ``weights``."""
+    def _draw_links(self, keys: np.ndarray, weights: np.ndarray, occasion: int) -> np.ndarray:
+        """Compounds each recruiter supplies, drawn without replacement by ``weights``.
+
+        ``occasion`` distinguishes the recruiter's successive link draws (0 on entry, the day + 1
+        when relinking), so each draw has its own random numbers.
+        """
         n_links = self.links.shape[1]
         out = np.full((len(keys), n_links), -1, dtype=np.int64)
         w = np.asarray(weights, dtype=float)
         if w.sum() <= 0:
             return out
+        base = np.int64(occasion) << np.int64(32)
         for j in range(min(n_links, int((w > 0).sum()))):
-            # Gumbel-top-k: independent keyed uniforms per (recruiter, compound, link slot)
-            u = self.model.streams.uniform("recruiter_link", keys[:, None], np.arange(len(w))[None, :] + 1000 * j)
+            # Gumbel-top-k: independent keyed uniforms per (recruiter, occasion, link slot, compound)
+            u = self.model.streams.uniform("recruiter_link", keys[:, None], base + (j << 20) + np.arange(len(w))[None, :])
             score = np.where(w > 0, np.log(np.maximum(w, 1e-300)) - np.log(-np.log(np.maximum(u, 1e-300))), -np.inf)
             for prev in range(j):
                 score[np.arange(len(keys)), out[:, prev]] = -np.inf
@@ -153,8 +158,7 @@ class Recruiters(AgentTable):
         alive = (links >= 0) & open_mask[np.maximum(links, 0)]
         orphan = slots[~alive.any(axis=1)]
         if len(orphan):
-            keys = self.key[orphan] ^ np.uint64(day + 1)  # a fresh draw per relinking day
-            self.links[orphan] = self._draw_links(keys, np.where(open_mask, weights, 0.0))
+            self.links[orphan] = self._draw_links(self.key[orphan], np.where(open_mask, weights, 0.0), day + 1)
 
     def effective_reach(self, day: int, levers) -> np.ndarray:
         """Responders/day each recruiter could reach today (0 when inactive or lying low)."""

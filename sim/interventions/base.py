@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from omegaconf import OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
 from ..config import ConfigError, check_number, parse_date
 from ..params import NON_NEGATIVE, PROBABILITY, iter_params, param
@@ -137,6 +137,8 @@ def parse_params(cls: type[Intervention], key: str, spec: dict[str, Any]) -> Del
     except OmegaConfBaseException as exc:
         sub = getattr(exc, "full_key", "") or ""
         msg = str(exc).splitlines()[0]
+        if isinstance(exc, (ConfigKeyError, ConfigAttributeError)):
+            msg += "; allowed: " + ", ".join(f.name for f in dataclasses.fields(cls.Params))
         raise ConfigError(f"interventions.{key}.{sub}: {msg}" if sub else f"interventions.{key}: {msg}") from None
     for name, value, meta in iter_params(params):
         values = value.items() if isinstance(value, dict) else [("", value)]

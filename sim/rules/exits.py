@@ -5,7 +5,7 @@
   go to the embassy with ``case_prob_escaped`` / ``case_prob_released``, else home on their own.
 * Detained people get an embassy case (travel documents) with ``case_prob_deported`` and
   are deported with hazard ``deport_speed / deport_days`` (1/day), at most
-  ``deport_capacity`` a day (those waiting longest first).
+  ``deport_capacity`` a day (the most overdue first: whose threshold was crossed earliest).
 * Shelter cases are repatriated with hazard ``repatriation_speed / processing_days``, at most
   ``repatriation_capacity`` a day.
 """

@@ -39,6 +39,7 @@ def populate(m) -> None:
         pop.cols["location"][rows] = comp.location[compound]
         deceived = s.uniform("initial_deceived", keys) < p.compounds.initial_deceived_share
         pop.cols["voluntary"][rows] = ~deceived
+        pop.cols["has_passport"][rows] = True
         pop.cols["held"][rows] = deceived
         pop.cols["times_trafficked"][rows] = deceived
         m.move(rows[~deceived], State.WORKING, group=c, compound=compound[~deceived])

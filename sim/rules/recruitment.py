@@ -44,24 +44,24 @@ def draw_attributes(m, keys: np.ndarray, origin: np.ndarray) -> dict[str, np.nda
     4,097-point table (error below 1e-4), which is much faster than inverting per person.
     """
     pp = m.params.population
-    s = m.streams
     tables = m.__dict__.setdefault("_beta_tables", {})
+    u = m.streams.uniforms("attributes", keys, 0, 6)  # male, age, tertiary, digital, awareness, pressure
 
-    def beta(mean: float, name: str) -> np.ndarray:
+    def beta(mean: float, column: int) -> np.ndarray:
         table = tables.get(mean)
         if table is None:
             table = tables[mean] = beta_quantile_table(mean, pp.attribute_concentration)
-        return np.interp(s.uniform(name, keys), _QUANTILE_GRID, table).astype(np.float32)
+        return np.interp(u[:, column], _QUANTILE_GRID, table).astype(np.float32)
 
     return {
         "key": keys,
         "origin": origin,
-        "male": s.uniform("attr_male", keys) < pp.male_share,
-        "age": (pp.age_min + s.uniform("attr_age", keys) * (pp.age_max - pp.age_min)).astype(np.float32),
-        "tertiary": s.uniform("attr_tertiary", keys) < pp.tertiary_share,
-        "digital": beta(pp.digital_exposure_mean, "attr_digital"),
-        "awareness": beta(pp.awareness_mean, "attr_awareness"),
-        "pressure": beta(pp.pressure_mean, "attr_pressure"),
+        "male": u[:, 0] < pp.male_share,
+        "age": (pp.age_min + u[:, 1] * (pp.age_max - pp.age_min)).astype(np.float32),
+        "tertiary": u[:, 2] < pp.tertiary_share,
+        "digital": beta(pp.digital_exposure_mean, 3),
+        "awareness": beta(pp.awareness_mean, 4),
+        "pressure": beta(pp.pressure_mean, 5),
         "location": np.full(len(keys), -1),
         "episode": np.ones(len(keys)),
     }
@@ -141,9 +141,10 @@ def decisions(m, day: int) -> None:
         keys, episode = pop.key[rows], pop.episode[rows]
         rec_slot = pop.recruiter[rows]
         alive = m.recruiters.active[rec_slot]
-        disclosed = s.uniform("offer_disclosed", keys, episode) < disclosed_share(m, day)
-        accept = alive & (s.uniform("accept", keys, episode) < acceptance(m, rows, disclosed))
-        legal = accept & (s.uniform("legal_channel", keys, episode) < levers.legal_channel[pop.origin[rows]])
+        u = s.uniforms("decision", keys, episode, 3)  # offer disclosed, accepts, takes a legal job
+        disclosed = u[:, 0] < disclosed_share(m, day)
+        accept = alive & (u[:, 1] < acceptance(m, rows, disclosed))
+        legal = accept & (u[:, 2] < levers.legal_channel[pop.origin[rows]])
         go = accept & ~legal
         compound = choose_compound(m, rows[go], rec_slot[go], day)
         placed = np.zeros(len(rows), dtype=bool)
@@ -191,10 +192,11 @@ def to_recruited(m, day: int, rows: np.ndarray, compound: np.ndarray) -> None:
 
 
 def needs_passport(m, rows: np.ndarray) -> np.ndarray:
-    """First-time migrants who have no passport yet (the same draw whenever asked)."""
+    """Recruits without a passport: a share of those who never set out (one draw per person, the
+    same whenever asked; someone whose passport was postponed still needs one next time)."""
     pop = m.population
-    u = m.streams.uniform("passport_needed", pop.key[rows], pop.episode[rows])
-    return (pop.episode[rows] == 1) & (u < m.params.recruitment.passport_needed_share)
+    u = m.streams.uniform("passport_needed", pop.key[rows])
+    return ~pop.has_passport[rows] & (u < m.params.recruitment.passport_needed_share)
 
 
 def departures(m, day: int) -> None:

@@ -5,7 +5,8 @@ share of destinations reachable today (closures), times a person multiplier fixe
 1 for a knowing migrant, ``remigration_victim_factor`` for someone who was held,
 ``remigration_intercepted_factor`` for someone stopped on the way. Repeat migrants go
 knowingly (they know what the work is), contact a recruiter themselves (one of today's
-active recruiters, weighted by reach) and are assigned a compound like any recruit.
+active recruiters, weighted by the responders it is recruiting today) and are assigned a
+compound like any recruit.
 No source gives a repeat-migration rate (data README); the rate is an assumption.
 """
 

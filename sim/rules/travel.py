@@ -6,7 +6,7 @@ Submodel:
   location (:class:`~sim.world.PathTable`): multinomial logit with utility
   ``-b_cost cost - b_days days - b_risk risk + log(travel factor)``, where ``risk`` is the sum
   over the itinerary's legs of the interception rate recruiters have learnt for each leg
-  (exponential smoothing of stops / checks) and the travel factor is the product of the
+  (exponential smoothing of each day's stops / checks) and the travel factor is the product of the
   closure factors of the countries crossed. One uniform per person (inverse CDF), so a
   scenario that changes route utilities re-routes the same people smoothly.
 * *Itinerary* — resolved when the traveller sets out (event-driven: travel takes days, and
@@ -18,7 +18,7 @@ Submodel:
   deceived first-timer; less for knowing and repeat migrants, who are coached).
 * *Arrival* — knowing migrants start WORKING, deceived ones are held (EXPLOITED) at once. If
   their compound closed meanwhile they go to its successor, or to the open compound of that
-  country with most vacancies.
+  country with most vacancies, or, if none is open there, of any country.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ def choose_paths(m, rows: np.ndarray, day: int) -> np.ndarray:
     """An itinerary for each traveller to their compound's location (one keyed uniform each)."""
     w, t, pop = m.world, m.params.travel, m.population
     paths = w.paths
-    risk_edge = np.append(m.route_risk, 0.0)  # index -1 (padding) -> 0
-    risk = risk_edge[paths.edges].sum(axis=1)
-    util = -t.beta_cost * paths.cost_usd - t.beta_days * paths.days - t.beta_risk * risk + path_log_factor(m, day)
+    static = m.__dict__.get("_path_static_utility")
+    if static is None:  # cost and time do not change during a run
+        static = m._path_static_utility = -t.beta_cost * paths.cost_usd - t.beta_days * paths.days
+    risk = paths.leg_incidence @ m.route_risk  # learnt interception risk summed over each itinerary's legs
+    util = static - t.beta_risk * risk + path_log_factor(m, day)
     # softmax within each origin-destination pair, cumulated into "od + cumulative share"
     start, blocks, block = paths.od_start, paths.block_start, paths.block_of_path
     top = np.maximum.reduceat(util, blocks)
@@ -85,6 +87,7 @@ def start_itinerary(m, day: int, rows: np.ndarray) -> None:
     path = choose_paths(m, rows, day)
     pop.cols["path"][rows] = path
     pop.cols["location"][rows] = w.origins[pop.origin[rows]]
+    pop.cols["has_passport"][rows] = True  # whoever sets out has (or has just obtained) a passport
     m.record.add("departures", len(rows))
     edges = w.paths.edges[path]  # travellers x legs, -1 padded
     valid = edges >= 0
@@ -107,14 +110,21 @@ def start_itinerary(m, day: int, rows: np.ndarray) -> None:
     passed = np.arange(edges.shape[1])[None, :] < leg[:, None]
     passed |= (np.arange(edges.shape[1])[None, :] == leg[:, None]) & (first % 2 == 1)[:, None]
     leaving = valid & passed & (w.country[src] == "ID") & (w.country[dst] != "ID")
-    for hub in np.unique(src[leaving]):
-        m.record.add(f"departures_via_{w.ids[hub]}", int((src[leaving] == hub).sum()))
+    _record_per_hub(m, "departures_via_", src[leaving])
     # time of the outcome: days travelled before the stopping check (or the whole journey)
     cum = np.cumsum(days, axis=1)
     before = np.where(first % 2 == 0, leg, leg + 1)  # legs completed before the check
     elapsed = np.where(before > 0, cum[np.arange(len(rows)), np.maximum(before - 1, 0)], 0)
     pop.cols["stop_check"][rows] = first
     m.move(rows, State.IN_TRANSIT, timer=day + elapsed)
+
+
+def _record_per_hub(m, prefix: str, hubs: np.ndarray) -> None:
+    """Add one event per entry of ``hubs`` (location indices of hubs) to the per-hub columns ``prefix<hub id>``."""
+    if len(hubs):
+        counts = np.bincount(hubs, minlength=len(m.world.ids))
+        for hub in np.flatnonzero(counts):
+            m.record.add(prefix + m.world.ids[hub], int(counts[hub]))
 
 
 def journeys(m, day: int) -> None:
@@ -152,8 +162,7 @@ def intercept(m, day: int, rows: np.ndarray, nodes: np.ndarray, column) -> None:
     column = np.broadcast_to(np.asarray(column), rows.shape)
     for name in np.unique(column):
         m.record.add(str(name), int((column == name).sum()))
-    for hub in np.unique(nodes[w.kind[nodes] == "hub"]):
-        m.record.add(f"stops_{w.ids[hub]}", int((nodes == hub).sum()))
+    _record_per_hub(m, "stops_", nodes[w.kind[nodes] == "hub"])
     pop = m.population
     pop.cols["location"][rows] = nodes
     back = m.streams.lognormal_days("return_trip", m.params.travel.return_days, 0.5, pop.key[rows], pop.transitions[rows])
@@ -167,6 +176,8 @@ def learn_route_risk(m) -> None:
         a = m.params.travel.risk_learning_rate
         rate = m.edge_stops[seen] / m.edge_attempts[seen]
         m.route_risk[seen] += a * (rate - m.route_risk[seen])
+    m.edge_attempts[:] = 0
+    m.edge_stops[:] = 0
 
 
 def arrive_compound(m, day: int, rows: np.ndarray) -> None:
@@ -216,13 +227,10 @@ def current_compound(m, slots: np.ndarray) -> np.ndarray:
 
 
 def people_in_country(m, country: int) -> int:
-    """Pipeline people in destination ``country`` (slot): at a destination there, or travelling in it."""
-    pop = m.population
-    n = sum(pop.count(s, country) for s in AT_DESTINATION)
-    transit = pop.pool(State.IN_TRANSIT)
-    loc = pop.location[transit.members]
-    code = COUNTRIES[country]
-    return n + int((m.world.country[loc[loc >= 0]] == code).sum())
+    """Pipeline people in destination ``country`` (slot): in a compound, escaped, rescued, released,
+    detained or in the embassy shelter there. Travellers are counted on arrival (their crossing into
+    the country is at most a day earlier, since itineraries end at the compound)."""
+    return sum(m.population.count(s, country) for s in AT_DESTINATION)
 
 
 def other_crossings(m, day: int) -> None:
@@ -241,5 +249,4 @@ def other_crossings(m, day: int) -> None:
     traffic = float(m.travel_factor[day, abroad].mean()) if abroad else 1.0
     fp = m.border.false_positives(day, m.levers, traffic)
     rec.add("false_positive_stops", int(fp.sum()))
-    for hub in np.flatnonzero(fp):
-        rec.add(f"stops_{w.ids[hub]}", int(fp[hub]))
+    _record_per_hub(m, "stops_", np.repeat(np.arange(len(fp)), fp))
