@@ -233,7 +233,10 @@ class TraffickingModel(mesa.Model):
                 found.append((pool.rows[pos], which, np.full(len(pos), pool.group), slack))
         if not found:
             return
-        rows, which, groups, slack = (np.concatenate(x) if x[0] is not None else None for x in zip(*found))
+        if len(found) == 1:
+            rows, which, groups, slack = found[0]
+        else:
+            rows, which, groups, slack = (np.concatenate(x) if x[0] is not None else None for x in zip(*found))
         if ordered:
             order = np.argsort(slack, kind="stable")
             rows, which, groups = rows[order], which[order], groups[order]

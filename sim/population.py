@@ -203,25 +203,25 @@ class MigrantPopulation:
             pool.n = pool.live
             self.cols["pos"][pool.rows[: pool.n]] = np.arange(pool.n)
 
-    def _compound_roles(self, rows: np.ndarray) -> np.ndarray:
-        """Flat index (role * width + compound) of each row's place in the compound counts; -1 if none."""
+    def _count_places(self, rows: np.ndarray, role, sign: int) -> None:
+        """Add ``sign`` to the compound counts of ``rows`` with ``role`` (scalar, or per row; 0 = none)."""
         comp = self.cols["compound"][rows]
-        role = _ROLE[self.cols["state"][rows] + 1]
-        return np.where((role > 0) & (comp >= 0), role * self._compound_counts.shape[1] + comp, -1)
-
-    def _recount_compounds(self, before: np.ndarray, rows: np.ndarray) -> None:
-        """Move rows' compound places from ``before`` (flat indices) to their current ones."""
-        top = int(self.cols["compound"][rows].max())
-        width = self._compound_counts.shape[1]
-        if top >= width:  # more compounds than columns: widen, re-indexing ``before``
-            grown = np.zeros((3, max(2 * width, top + 1)), dtype=np.int64)
-            grown[:, :width] = self._compound_counts
-            before = np.where(before >= 0, before // width * grown.shape[1] + before % width, -1)
-            self._compound_counts = grown
-        after = self._compound_roles(rows)
-        flat = self._compound_counts.reshape(-1)
-        np.subtract.at(flat, before[before >= 0], 1)
-        np.add.at(flat, after[after >= 0], 1)
+        if np.ndim(role):
+            sel = (role > 0) & (comp >= 0)
+            comp, role = comp[sel], role[sel]
+        elif role == 0:
+            return
+        else:
+            comp = comp[comp >= 0]
+        if not len(comp):
+            return
+        top = int(comp.max())
+        counts = self._compound_counts
+        if top >= counts.shape[1]:  # more compounds than columns: widen
+            grown = np.zeros((3, max(2 * counts.shape[1], top + 1)), dtype=np.int64)
+            grown[:, : counts.shape[1]] = counts
+            self._compound_counts = counts = grown
+        np.add.at(counts.reshape(-1), role * counts.shape[1] + comp, sign)
 
     def enter(
         self,
@@ -245,9 +245,8 @@ class MigrantPopulation:
             return
         state = State(state)
         old = self._leave_pools(rows)
-        # compound head/pipeline counts change unless neither the old nor the new state holds a place
-        recount = old is None or _ROLE[old + 1] > 0 or _ROLE[int(state) + 1] > 0
-        before = self._compound_roles(rows) if recount else None
+        # release the places held in the old state (one role for all when they share a state)
+        self._count_places(rows, _ROLE[self.cols["state"][rows] + 1] if old is None else _ROLE[old + 1], -1)
         c = self.cols
         if compound is not None:
             c["compound"][rows] = compound
@@ -257,8 +256,7 @@ class MigrantPopulation:
         c["group"][rows] = group
         c["state_day"][rows] = day
         c["transitions"][rows] += 1
-        if recount:
-            self._recount_compounds(before, rows)
+        self._count_places(rows, _ROLE[int(state) + 1], +1)
         if state in ABSORBING:
             return
         if np.ndim(group) == 0 or (group == group[0]).all():

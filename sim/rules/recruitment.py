@@ -107,13 +107,14 @@ def new_contacts(m, day: int) -> None:
     origin = np.repeat(np.arange(len(counts)), counts)
     k = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
     keys = person_key(np.full(total, day), origin, k)
+    # each responder's recruiter: inverse CDF of that origin's recruiter weights, all origins at once
+    # (each origin's cumulative weights are shifted into its own interval [p, p + 1) of one sorted array)
+    cum = np.minimum(np.cumsum(weights, axis=0) / np.maximum(per_origin, 1e-300), 1.0)
+    cum[-1] = 1.0  # exactly, so that the shifted blocks stay sorted
+    position = (cum + np.arange(len(per_origin))).T.ravel()
     u = m.streams.uniform("contact_recruiter", keys)
-    cum = np.cumsum(weights, axis=0)
-    recruiter = np.empty(total, dtype=np.int64)
-    for p in np.flatnonzero(counts):
-        sel = origin == p
-        recruiter[sel] = np.searchsorted(cum[:, p], u[sel] * cum[-1, p], side="right")
-    recruiter = np.minimum(recruiter, len(lam) - 1)
+    recruiter = np.searchsorted(position, origin + u, side="right") - origin * len(lam)
+    recruiter = np.clip(recruiter, 0, len(lam) - 1)
     attrs = draw_attributes(m, keys, origin)
     rows = m.population.create(**attrs, recruiter=recruiter)
     r = m.params.recruitment
