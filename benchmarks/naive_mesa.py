@@ -204,7 +204,6 @@ class Migrant(mesa.Agent):
             m.flows[day, _F["ransomed"]] += 1
             self.to_handover(State.RELEASED, day)
         elif rng.random() < 1.0 - math.exp(-h[2]):  # resale
-            m.flows[day, _F["resold"]] += 1
             self.resell(m, day)
         elif rng.random() < 1.0 - math.exp(-report):  # report: the embassy opens a case
             m.open_case(self)
@@ -229,8 +228,9 @@ class Migrant(mesa.Agent):
         vac = np.maximum(m.comp_capacity - m.head, 0.0) * m.comp_open + m.comp_open
         w = np.where(m.comp_country == country, vac, 0.0)
         w[self.compound] = 0.0  # the buyer is another compound
-        if w.sum() <= 0:
+        if w.sum() <= 0:  # no buyer: stays where they are
             return
+        m.flows[day, _F["resold"]] += 1
         target = min(int(np.searchsorted(np.cumsum(w) / w.sum(), rng.random(), side="right")), len(w) - 1)
         m.head[self.compound] -= 1
         m.head[target] += 1
