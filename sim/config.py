@@ -55,7 +55,7 @@ class PopulationParams:
 class RecruitmentParams:
     """Online recruitment: recruiters, reach, conversion and the trend to knowing migration."""
 
-    initial_recruiters: int = param(200, "recruiters", "Recruiters active on the start date.", bounds=(1, 100000), plausible=(100, 500))
+    initial_recruiters: int = param(200, "recruiters", "Recruiters active on the start date.", bounds=(0, 100000), plausible=(100, 500))
     platform_shares: dict[str, float] = param({"facebook": 0.35, "instagram": 0.15, "tiktok": 0.15, "telegram": 0.2, "job_site": 0.15}, "probability", "Share of recruiters using each platform (no public source gives channel shares).", bounds=PROBABILITY, source="assumed (data README: no source gives channel shares)")
     abroad_share: float = param(0.4, "probability", "Share of recruiters based abroad, outside Indonesian police jurisdiction.", bounds=PROBABILITY, plausible=(0.2, 0.6))
     reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=POSITIVE, plausible=(0.3, 5), source="assumed (recruiters' reach exceeds demand in the baseline, so flows follow compound vacancies)")

@@ -261,3 +261,26 @@ def test_resale_moves_held_people_to_another_compound(base_cfg, world):
     abroad = m.compounds.country[after] != KH
     assert 0.2 < abroad.mean() < 0.4
     assert (pop.group[rows] == m.compounds.country[after]).all()
+
+
+def test_held_people_without_a_buyer_stay_and_can_still_be_rescued(base_cfg, world):
+    """A resale with no other open compound leaves people with the seller, re-armed (not stuck)."""
+    from sim.rules.exploitation import resell
+
+    m = _model(base_cfg, world, compounds={"initial_count": {"KH": 1, "MM": 0, "LA": 0}, "initial_deceived_share": 0.5,
+                                           "resale_abroad_share": 0.0, "opening_rate": {"KH": 0.0, "MM": 0.0, "LA": 0.0}})
+    pop = m.population
+    rows = pop.pool(State.EXPLOITED, KH).members
+    transitions = pop.transitions[rows].copy()
+    resell(m, 0, rows, np.full(len(rows), KH))
+    assert (pop.compound[rows] == 0).all() and (pop.transitions[rows] == transitions + 1).all()
+    clock = m.clock(State.EXPLOITED)[KH]
+    pool = pop.pool(State.EXPLOITED, KH)
+    assert (pool.targets[:, : pool.n].min(axis=0)[pool.rows[: pool.n] >= 0] > clock.min()).all()
+
+
+def test_a_run_without_recruiters_works(base_cfg, world):
+    m = _model(base_cfg, world, recruitment={"initial_recruiters": 0, "entry_speed": 0.0})
+    for _ in range(30):
+        m.step()
+    assert m.daily()["contacts"].sum() == 0 and m.recruiters.n == 0
