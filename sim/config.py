@@ -350,8 +350,8 @@ def _check_int(key: str, value: Any, lo: int, hi: str | None = None, note: str =
         raise ConfigError(f"{key} = {value}: must be {allowed}")
 
 
-def validate(cfg: TipsimConfig) -> None:
-    """Validate a whole run configuration (dates, parameters, interventions)."""
+def validate(cfg: TipsimConfig) -> list:
+    """Validate a whole run configuration (dates, parameters, interventions); returns the built interventions."""
     _check_int("seed", cfg.seed, 0, "2^63")
     _check_int("replicate", cfg.replicate, 0, "2^31")
     _check_int("replicates", cfg.replicates, 1)
@@ -375,7 +375,7 @@ def validate(cfg: TipsimConfig) -> None:
     validate_params(cfg.params)
     from .interventions import build_interventions  # late import: interventions need config
 
-    build_interventions(cfg.interventions, start, end)
+    return build_interventions(cfg.interventions, start, end)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from .agents.agencies import BorderControl, DestinationPolice, Embassy, Indonesi
 from .agents.compound import Compounds
 from .agents.recruiter import Recruiters
 from .config import COUNTRIES, ConfigError, TipsimConfig, parse_date, validate
-from .interventions import build_interventions
 from .levers import Levers
 from .lifecycle import EXITS, TIMER, State
 from .outputs import COLUMNS, Recorder, cost_columns, hub_columns
@@ -54,7 +53,7 @@ class TraffickingModel(mesa.Model):
     """
 
     def __init__(self, cfg: TipsimConfig, world: World | None = None):
-        validate(cfg)
+        interventions = validate(cfg)
         streams = Streams(cfg.seed, cfg.replicate)
         super().__init__(rng=streams.generator("mesa"))
         self.streams = streams
@@ -71,7 +70,7 @@ class TraffickingModel(mesa.Model):
         self._check_world_fits_params()
 
         self.travel_factor = w.travel_factors(self.start_date, self.n_days)
-        self.interventions = build_interventions(cfg.interventions, self.start_date, self.end_date)
+        self.interventions = interventions
         for iv in self.interventions:
             iv.bind(w)
         self.base_levers = Levers.baseline(self.params, w)

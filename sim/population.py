@@ -58,6 +58,9 @@ COLUMNS: dict[str, np.dtype] = {
 }
 
 
+_NONE = np.empty(0, dtype=np.int64)
+
+
 class Pool:
     """The people in one (state, group), with the thresholds of the state's exits.
 
@@ -74,6 +77,10 @@ class Pool:
         self.live = 0  # members
         self.rows = np.empty(capacity, dtype=np.int64)
         self.targets = np.empty((n_exits, capacity), dtype=np.float64)
+        # what the last check saw, to skip an exit when nothing can have become due since:
+        self.checked_clock = np.full(n_exits, np.nan)  # the exit's clock at the last check
+        self.newest_low = np.full(n_exits, np.inf)  # lowest threshold added since the last check
+        self.had_hits = np.ones(n_exits, dtype=bool)  # the last check found someone due
 
     def _reserve(self, extra: int) -> None:
         need = self.n + extra
@@ -96,8 +103,16 @@ class Pool:
         When several exits are due the same day the first in :data:`~sim.lifecycle.EXITS`
         order wins.
         """
-        hits = [np.flatnonzero(self.targets[j, : self.n] <= clock[j]) for j in range(len(clock))]
+        # an exit can have new due members only if its clock moved, a low threshold was added, or
+        # members found due last time are still here (capacity-limited exits)
+        check = (clock != self.checked_clock) | (self.newest_low <= clock) | self.had_hits
+        hits = [
+            np.flatnonzero(self.targets[j, : self.n] <= clock[j]) if check[j] else _NONE for j in range(len(clock))
+        ]
         sizes = [len(h) for h in hits]
+        self.checked_clock[:] = clock
+        self.newest_low[:] = np.inf
+        self.had_hits[:] = np.array(sizes) > 0
         if len(hits) == 1 or sum(sizes) == 0:
             return hits[0], np.zeros(sizes[0], np.int64)
         pos = np.concatenate(hits)
@@ -271,6 +286,7 @@ class MigrantPopulation:
         pool._reserve(k)
         pool.rows[pool.n : pool.n + k] = rows
         pool.targets[:, pool.n : pool.n + k] = targets.T
+        np.minimum(pool.newest_low, targets.min(axis=0), out=pool.newest_low)
         self.cols["pos"][rows] = np.arange(pool.n, pool.n + k)
         pool.n += k
         pool.live += k

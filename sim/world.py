@@ -237,18 +237,20 @@ class World:
             graph.add_edge(int(a), int(b))
             edge_of[(int(a), int(b))] = e
         passable = {i for i, k in enumerate(self.kind) if k in ("hub", "transit", "border")}
+        destinations = {int(d) for d in self.destinations}
+        dest_slot = {d: slot for slot, d in enumerate(self.destinations.tolist())}
         n_dest = len(self.destinations)
         rows = []
         for o_slot, o in enumerate(self.origins):
             reached = False
-            sub = graph.subgraph(passable | {int(o)} | {int(d) for d in self.destinations})
-            for d_slot, d in enumerate(self.destinations):
-                for nodes in nx.all_simple_paths(sub, int(o), int(d), cutoff=self.max_legs):
-                    if any(int(n) in set(self.destinations.tolist()) for n in nodes[1:-1]):
-                        continue
-                    edges = [edge_of[(nodes[i], nodes[i + 1])] for i in range(len(nodes) - 1)]
-                    rows.append((o_slot * n_dest + d_slot, edges))
-                    reached = True
+            # itineraries pass only through hubs, transit points and borders (not other origins or destinations)
+            sub = graph.subgraph(passable | {int(o)} | destinations)
+            for nodes in nx.all_simple_paths(sub, int(o), destinations, cutoff=self.max_legs):
+                if any(n in destinations for n in nodes[1:-1]):
+                    continue
+                edges = [edge_of[(nodes[i], nodes[i + 1])] for i in range(len(nodes) - 1)]
+                rows.append((o_slot * n_dest + dest_slot[nodes[-1]], edges))
+                reached = True
             if not reached:
                 raise WorldError(
                     f"{self.files['routes']}: origin {self.ids[o]!r} has no path of at most "
