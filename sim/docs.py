@@ -73,6 +73,7 @@ def outputs_table(hub_ids: list[str]) -> str:
         "`tipsim run` writes, under `out_dir` (default `results/<scenario>/<timestamp>/`):",
         "",
         "* `daily.parquet` - one row per day (columns below). Flows count events during the day; stocks are end-of-day counts; money is USD.",
+        "* `routes.parquet` - travellers per year and route: `year, from, to, mode, travellers` (people who travelled the leg, by the year they set out; for route-flow diagrams and displacement between hubs and transit countries).",
         "* `config.yaml` - the fully resolved configuration of the run.",
         "* `manifest.json` - scenario, seed, replicate, interventions with all their parameters, people created, wall time, peak memory, git commit and package versions.",
         "* `people.parquet` (with `write_people=true`) - one row per person ever created: attributes, counters and final state.",

@@ -92,6 +92,10 @@ class TraffickingModel(mesa.Model):
         self.route_risk = np.zeros(len(w.route_from))  # interception rate recruiters expect per leg
         self.edge_attempts = np.zeros(len(w.route_from), dtype=np.int64)  # checks per leg today (reset daily)
         self.edge_stops = np.zeros(len(w.route_from), dtype=np.int64)  # stops per leg today (reset daily)
+        years = self.dates.year.to_numpy()
+        self.years = np.unique(years)
+        self.year_index = np.searchsorted(self.years, years)  # run day -> row of route_flows
+        self.route_flows = np.zeros((len(self.years), len(w.route_from)), dtype=np.int64)  # travellers per year and route
         self.conversion = 0.5  # recruiters' running estimate of the share of deciding responders who become recruits
         initial.populate(self)
 
@@ -145,6 +149,18 @@ class TraffickingModel(mesa.Model):
     def daily(self) -> pd.DataFrame:
         """The daily outputs recorded so far."""
         return self.record.frame(self.dates)
+
+    def route_table(self) -> pd.DataFrame:
+        """Travellers per year and route (one row each): who travelled each leg, by the year they set out."""
+        w = self.world
+        year, route = np.meshgrid(self.years, np.arange(len(w.route_from)), indexing="ij")
+        return pd.DataFrame({
+            "year": year.ravel(),
+            "from": np.asarray(w.ids)[w.route_from][route.ravel()],
+            "to": np.asarray(w.ids)[w.route_to][route.ravel()],
+            "mode": w.route_mode[route.ravel()],
+            "travellers": self.route_flows.ravel(),
+        })
 
     # -- levers and clocks ----------------------------------------------------------------
 

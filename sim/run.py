@@ -1,6 +1,7 @@
 """Running one simulation and writing its run folder.
 
 A run folder holds ``daily.parquet`` (one row per day, columns in ``docs/outputs.md``),
+``routes.parquet`` (travellers per year and route, for flow diagrams),
 ``config.yaml`` (the fully resolved configuration), ``manifest.json`` (seed, scenario,
 interventions, package versions, git commit, wall time, peak memory, people created) and,
 with ``write_people=true``, ``people.parquet`` (one row per person ever created).
@@ -49,6 +50,7 @@ class RunResult:
     daily: pd.DataFrame
     manifest: dict
     people: pd.DataFrame | None = None
+    routes: pd.DataFrame | None = None  # travellers per year and route (routes.parquet)
 
 
 def package_versions() -> dict[str, str]:
@@ -116,7 +118,7 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
         "versions": package_versions(),
     }
     want_people = cfg.write_people if people is None else people
-    return RunResult(daily, manifest, people_table(model) if want_people else None)
+    return RunResult(daily, manifest, people_table(model) if want_people else None, model.route_table())
 
 
 def _replicate_daily(args) -> pd.DataFrame:
@@ -163,6 +165,8 @@ def write_run(result: RunResult, cfg: TipsimConfig, out_dir: str | Path) -> Path
         result.daily.to_parquet(tmp / "daily.parquet", index=False)
         if result.people is not None:
             result.people.to_parquet(tmp / "people.parquet", index=False)
+        if result.routes is not None:
+            result.routes.to_parquet(tmp / "routes.parquet", index=False)
         (tmp / "config.yaml").write_text(to_yaml(cfg))
         (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2, default=str) + "\n")
         out.mkdir(exist_ok=True)

@@ -109,7 +109,8 @@ def test_run_command_writes_the_run_folder_and_repeats_bit_identically(tmp_path,
     printed = capsys.readouterr().out
     assert "results written to" in printed and "2022" in printed
     for out in outs:
-        assert sorted(p.name for p in out.iterdir()) == ["config.yaml", "daily.parquet", "manifest.json", "people.parquet"]
+        assert sorted(p.name for p in out.iterdir()) == [
+            "config.yaml", "daily.parquet", "manifest.json", "people.parquet", "routes.parquet"]
     assert (outs[0] / "daily.parquet").read_bytes() == (outs[1] / "daily.parquet").read_bytes()
     manifest = json.loads((outs[0] / "manifest.json").read_text())
     for key in ("seed", "scenario", "versions", "wall_time_s", "peak_memory_mb", "people_created", "git_commit", "interventions"):
@@ -129,3 +130,17 @@ def test_covid_closures_collapse_travel(base_cfg):
     during = month["2020-05":"2021-10"].mean()
     after = month["2022-06":"2022-12"].mean()
     assert during < 0.25 * before and after > 4 * during
+
+
+def test_route_flows_count_every_departure_on_its_first_leg(short_cfg):
+    result = simulate(short_cfg)
+    routes, daily = result.routes, result.daily
+    from sim.world import World
+
+    world = World(short_cfg.world)
+    first_legs = routes[routes["from"].isin([world.ids[o] for o in world.origins])]
+    assert first_legs["travellers"].sum() == daily["departures"].sum()
+    assert (routes["travellers"] >= 0).all() and set(routes["year"]) == {2022}
+    # no one travels a leg out of Indonesia without first reaching a hub
+    hubs = routes[routes["from"].isin([world.ids[h] for h in world.hubs])]["travellers"].sum()
+    assert 0 < hubs <= first_legs["travellers"].sum()

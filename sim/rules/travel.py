@@ -111,6 +111,8 @@ def start_itinerary(m, day: int, rows: np.ndarray) -> None:
     passed |= (np.arange(edges.shape[1])[None, :] == leg[:, None]) & (first % 2 == 1)[:, None]
     leaving = valid & passed & (w.country[src] == "ID") & (w.country[dst] != "ID")
     _record_per_hub(m, "departures_via_", src[leaving])
+    # route flows (for flow diagrams): travellers who travel each leg (up to a stop at its entry check)
+    m.route_flows[m.year_index[day]] += np.bincount(e[valid & passed], minlength=m.route_flows.shape[1])
     # time of the outcome: days travelled before the stopping check (or the whole journey)
     cum = np.cumsum(days, axis=1)
     before = np.where(first % 2 == 0, leg, leg + 1)  # legs completed before the check
