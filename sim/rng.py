@@ -6,8 +6,8 @@ derived from the root SeedSequence and a stable hash of the name, so adding a st
 shifts another one.
 
 Draws are *counter-based*: a uniform is a strong hash of (stream key, entity key, occasion),
-computed in vectorised ``uint64`` arithmetic (SplitMix64 finaliser, the mixing function of
-Steele et al. 2014, in the spirit of Random123/Philox, Salmon et al. SC'11). So
+computed in vectorised ``uint64`` arithmetic (the SplitMix64 generator of Steele et al. 2014,
+indexed by the occasion, in the spirit of Random123/Philox, Salmon et al. SC'11). So
 
 * the cost follows the entities actually queried (no vector over every person ever created);
 * the same person on the same occasion gets the same number in every scenario, which makes
@@ -25,8 +25,9 @@ from scipy import special
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _ONE = np.uint64(1)
+_ENTITY_MULT = np.uint64(0xD1342543DE82EF95)  # odd: a bijection on 64-bit words (an LCG multiplier of L'Ecuyer)
 _TO_UNIT = 2.0**-53
 
 # Person keys: (origin day + 1) << 40 | origin << 32 | k. Day 0 is reserved for the people
@@ -101,16 +102,25 @@ class Streams:
     # -- counter-based draws -------------------------------------------------------------
 
     def bits(self, name: str, entity, occasion=0) -> np.ndarray:
-        """64 random bits per (entity, occasion) pair of stream ``name`` (broadcast arrays)."""
+        """64 random bits per (entity, occasion) pair of stream ``name`` (broadcast arrays).
+
+        ``mix((entity ^ stream_key) * K + (occasion + 1) * golden)``: along occasions this is
+        exactly SplitMix64's output sequence (state advanced by the golden gamma, finalised by
+        the mix), started at a point that is a bijection of (stream, entity) - so draws of one
+        entity on successive occasions are a SplitMix64 stream, and entities' streams start at
+        unrelated points.
+        """
+        key = self._keys.get(name)
+        if key is None:
+            key = self.key(name)
         # arrays (never numpy scalars) so that uint64 arithmetic wraps silently, as intended
-        entity = np.atleast_1d(np.asarray(entity, dtype=np.uint64))
-        occasion = np.atleast_1d(np.asarray(occasion, dtype=np.uint64))
-        z = _mix(entity ^ self.key(name)) + (occasion + _ONE) * _GOLDEN
-        return _mix(z)
+        entity = np.array(entity, dtype=np.uint64, ndmin=1, copy=None)
+        occasion = np.array(occasion, dtype=np.uint64, ndmin=1, copy=None)
+        return _mix((entity ^ key) * _ENTITY_MULT + (occasion + _ONE) * _GOLDEN)
 
     def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
-        """Uniforms in [0, 1), one per (entity, occasion) pair."""
-        return (self.bits(name, entity, occasion) >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        """Uniforms in [0, 1), one per (entity, occasion) pair (53 random bits each)."""
+        return (self.bits(name, entity, occasion) >> _S11) * _TO_UNIT
 
     def uniforms(self, name: str, entity, occasion, k: int) -> np.ndarray:
         """``k`` independent uniforms per entity (shape ``(n, k)``) in one pass: column j is
