@@ -88,6 +88,7 @@ class TraffickingModel(mesa.Model):
         self.record = Recorder(
             self.n_days, {**COLUMNS, **hub_columns(hubs), **cost_columns([iv.key for iv in self.interventions])}
         )
+        self._schedule_interventions()
         self.clocks: dict[tuple[int, int], np.ndarray] = {}
         self.route_risk = np.zeros(len(w.route_from))  # interception rate recruiters expect per leg
         self.edge_attempts = np.zeros(len(w.route_from), dtype=np.int64)  # checks per leg today (reset daily)
@@ -164,22 +165,28 @@ class TraffickingModel(mesa.Model):
 
     # -- levers and clocks ----------------------------------------------------------------
 
-    def levers_for(self, day: int) -> Levers:
-        """Today's levers: the baseline changed by every intervention active today."""
-        if not self.interventions:
-            return self.base_levers
-        levers = self.base_levers.copy()
-        total = 0.0
+    def _schedule_interventions(self) -> None:
+        """Delivery levels (interventions x days) and the cost columns, which follow from the schedule alone."""
+        self._levels = np.array([iv.levels for iv in self.interventions]).reshape(len(self.interventions), self.n_days)
         for iv in self.interventions:
-            level = iv.levels[day]
+            self.record.data[f"cost_{iv.key}"][:] = iv.daily_cost
+        if self.interventions:
+            self.record.data["intervention_cost_usd"][:] = np.sum([iv.daily_cost for iv in self.interventions], axis=0)
+        self._levers_cache: tuple[np.ndarray, Levers] | None = None
+
+    def levers_for(self, day: int) -> Levers:
+        """Today's levers: the baseline changed by every intervention active today (reused while no level changes)."""
+        levels = self._levels[:, day]
+        if not levels.any():
+            return self.base_levers
+        if self._levers_cache is not None and np.array_equal(levels, self._levers_cache[0]):
+            return self._levers_cache[1]
+        levers = self.base_levers.copy()
+        for iv, level in zip(self.interventions, levels):
             if level > 0:
                 iv.apply(levers, level)
-            cost = iv.daily_cost[day]
-            if cost:
-                self.record.add(f"cost_{iv.key}", cost)
-                total += cost
         levers.cap_probabilities()
-        self.record.add("intervention_cost_usd", total)
+        self._levers_cache = (levels.copy(), levers)
         return levers
 
     def clock(self, state: State) -> np.ndarray:
