@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     rows = []
     with make_executor(ExecutorConfig("processes"), args.workers, len(items)) as ex:
-        for i, row, error in ex.map_unordered(window_run, items):
+        for _, row, error in ex.map_unordered(window_run, items):
             if error is not None:
                 raise error
             rows.append(row)

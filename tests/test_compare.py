@@ -85,7 +85,7 @@ def daily_frame() -> pd.DataFrame:
     rows = []
     for scenario, shift in (("baseline", 0), ("screening", -1)):
         for r in range(3):
-            for i, d in enumerate(dates):
+            for d in dates:
                 row = {c: 0 for c in cmp.source_columns()}
                 row.update(scenario=scenario, replicate=r, date=d, new_victims=10 + r + shift * (d.year == 2024),
                            arrivals_compound_MM=1, arrivals_compound_LA=2)

@@ -118,7 +118,7 @@ def test_run_replicates_is_independent_of_executor(short_cfg):
     cfg = dataclasses.replace(short_cfg, start_date="2022-01-01", end_date="2022-01-20")
     serial = run_replicates(dataclasses.replace(cfg, executor=ExecutorConfig("serial")), 2)
     parallel = run_replicates(cfg, 2, workers=2)
-    for a, b in zip(serial, parallel):
+    for a, b in zip(serial, parallel, strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 

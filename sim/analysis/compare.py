@@ -61,7 +61,8 @@ OUTCOMES: dict[str, Outcome] = {
     "repatriated": Outcome(("repatriated",), "persons", "Repatriations arranged by an embassy."),
     "recruiters_arrested": Outcome(("recruiters_arrested",), "recruiters", "Recruiters arrested."),
     "false_positive_stops": Outcome(("false_positive_stops",), "persons", "Legitimate travellers stopped by screening."),
-    "displacement_mm_la": Outcome(("arrivals_compound_MM", "arrivals_compound_LA"), "persons", "Arrivals at compounds in Myanmar and Laos (displacement)."),
+    "displacement_mm_la": Outcome(("arrivals_compound_MM", "arrivals_compound_LA"), "persons",
+                                  "Arrivals at compounds in Myanmar and Laos (displacement)."),
     "cost_usd": Outcome(("intervention_cost_usd",), "USD", "Cost of all interventions delivered."),
 }
 

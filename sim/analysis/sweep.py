@@ -140,8 +140,9 @@ def collect(sweep_dir: str | Path) -> Collected:
     names = list(dict.fromkeys(k for v in values for k in v))
     keys = [k for k in names if len({json.dumps(v.get(k), default=str) for v in values}) > 1] if len(done) > 1 else names
     comparison, totals = [], []
-    for (job, _), vals in zip(done, values):
-        for frames, table in ((comparison, pd.read_csv(job / "comparison.csv")), (totals, pd.read_parquet(job / "totals.parquet"))):
+    for (job, _), vals in zip(done, values, strict=True):
+        tables = ((comparison, pd.read_csv(job / "comparison.csv")), (totals, pd.read_parquet(job / "totals.parquet")))
+        for frames, table in tables:
             for i, k in enumerate(keys):
                 table.insert(i, k, vals.get(k))
             table.insert(len(keys), "job", job.name)
