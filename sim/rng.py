@@ -142,14 +142,11 @@ class Streams:
 
         Paired across scenarios: a lower mean never gives a higher count for the same draw.
         """
-        mean = np.asarray(mean, dtype=np.float64)
-        u = self.uniform(name, entity, occasion)
-        out = np.zeros(np.broadcast(mean, u).shape, dtype=np.int64)
-        pos = np.broadcast_to(mean > 0, out.shape)
+        mean, u = np.broadcast_arrays(np.asarray(mean, dtype=np.float64), self.uniform(name, entity, occasion))
+        out = np.zeros(mean.shape, dtype=np.int64)
+        pos = mean > 0
         if pos.any():
-            m = np.broadcast_to(mean, out.shape)[pos]
-            q = np.ceil(special.pdtrik(np.broadcast_to(u, out.shape)[pos], m))
-            out[pos] = np.maximum(q, 0).astype(np.int64)
+            out[pos] = np.maximum(np.ceil(special.pdtrik(u[pos], mean[pos])), 0)
         return out
 
     def lognormal_days(self, name: str, mean_days, log_sd, entity, occasion=0) -> np.ndarray:

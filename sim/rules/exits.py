@@ -33,7 +33,9 @@ def unit_multipliers(m, rows, compound) -> np.ndarray:
 
 def open_cases(m, rows: np.ndarray, groups, day: int) -> None:
     """Embassy cases for ``rows``, each at the embassy of their destination country."""
-    groups = np.broadcast_to(groups, rows.shape)
+    if np.ndim(groups) == 0:
+        m.embassies[int(groups)].open_cases(rows, day)
+        return
     for g in np.unique(groups):
         m.embassies[int(g)].open_cases(rows[groups == g], day)
 
