@@ -12,13 +12,22 @@ from pathlib import Path
 
 import hydra
 from hydra.core.config_store import ConfigStore
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from .config import ConfigError, TipsimConfig, to_config
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 
-ConfigStore.instance().store(name="tipsim_schema", node=TipsimConfig)
+def _schema() -> DictConfig:
+    """The structured schema; its ``interventions`` subtree accepts new keys, so an override such as
+    ``interventions.departure_screening.intensity=0.8`` adds or tunes an intervention without ``+``
+    (each intervention's own fields are then checked against its schema)."""
+    node = OmegaConf.structured(TipsimConfig)
+    OmegaConf.set_struct(node.interventions, False)
+    return node
+
+
+ConfigStore.instance().store(name="tipsim_schema", node=_schema())
 
 
 def load_config(overrides: list[str] | None = None) -> TipsimConfig:
@@ -88,6 +97,7 @@ def _docs(cfg: TipsimConfig, raw: DictConfig) -> None:
 
 
 from .ensemble import commands as ensemble_commands  # noqa: E402  (handlers of compare, report, sweep, collect)
+from .plots import commands as plot_commands  # noqa: E402  (handlers of figures, experiment)
 
 COMMANDS = {
     "run": (_run, "run one simulation and write daily.parquet, config.yaml, manifest.json to out_dir"),
@@ -97,7 +107,13 @@ COMMANDS = {
     "report": (ensemble_commands.report_command, "reprint the comparison of a finished `compare` run: tipsim report out_dir=DIR"),
     "sweep": (ensemble_commands.sweep_command, "run the comparison at each point of a sweep.design (lhs, sobol, halton) over declared ranges"),
     "collect": (ensemble_commands.collect_command, "gather the jobs of a sweep folder into one table: tipsim collect out_dir=SWEEP_DIR"),
+    "figures": (plot_commands.figures_command, "draw the publication figures of saved results into OUT_DIR/figures: tipsim figures out_dir=DIR"),
+    "experiment": (plot_commands.experiment_command, "run a paper experiment (experiments/): tipsim experiment out_dir=results/experiments/E1"),
 }
+
+
+POSITIONAL = {"report": "out_dir", "collect": "out_dir", "figures": "out_dir"}
+"""Commands whose first bare argument is a folder: ``tipsim report DIR`` = ``tipsim report out_dir=DIR``."""
 
 
 def usage() -> str:
@@ -117,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tipsim: error: unknown command {name!r}; known: {', '.join(COMMANDS)}", file=sys.stderr)
         return 2
     func, _ = COMMANDS[name]
+    if name in POSITIONAL and rest and "=" not in rest[0] and not rest[0].startswith("-"):
+        rest[0] = f"{POSITIONAL[name]}='{rest[0]}'"  # `tipsim report DIR` means `tipsim report out_dir=DIR`
     sys.argv = [f"tipsim {name}", *rest]
     _hydra_command(func)()
     return 0

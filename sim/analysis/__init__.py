@@ -1,1 +1,1 @@
-"""Analyses of saved or in-memory runs: public targets, (later) paired comparison and sweeps."""
+"""Analyses of runs: public targets (``targets``), paired scenario comparison (``compare``), sweeps (``sweep``)."""
