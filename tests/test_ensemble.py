@@ -287,3 +287,20 @@ def test_cli_report_reprints_the_comparison(reference):
     assert done.returncode == 0, done.stderr
     assert "paired comparison vs baseline" in done.stdout
     assert "false_positive_stops" in done.stdout and "cost_per_victim_averted" in done.stdout
+
+
+def test_route_flows_of_every_task_are_kept_with_its_part(tmp_path):
+    """Each part carries its run's route flows; read_routes returns them keyed like the daily tables."""
+    from sim.ensemble import read_daily, read_routes, run_compare
+
+    out = tmp_path / "routes"
+    run_compare(["scenarios=[baseline,departure_screening]", "replicates=2", "start_date=2024-01-01",
+                 "end_date=2024-01-31", "executor=serial"], out_dir=out, progress="quiet")
+    routes = read_routes(out)
+    daily = read_daily(out, columns=["scenario", "replicate", "departures"])
+    assert set(map(tuple, routes[["scenario", "replicate"]].drop_duplicates().to_numpy())) == {
+        ("baseline", 0), ("baseline", 1), ("departure_screening", 0), ("departure_screening", 1)}
+    assert {"year", "from", "to", "mode", "travellers"} <= set(routes.columns)
+    first_legs = routes[routes["from"].str.startswith("id_")].groupby(["scenario", "replicate"])["travellers"].sum()
+    departures = daily.groupby(["scenario", "replicate"])["departures"].sum()
+    assert (first_legs.sort_index() == departures.sort_index()).all()

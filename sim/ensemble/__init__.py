@@ -18,10 +18,12 @@ from pathlib import Path
 
 from .plan import Ensemble, compose, plan
 from .runner import Summary, run_ensembles
-from .store import read_daily
+from .store import read_daily, read_routes
 from .tasks import Task, run_task
 
-__all__ = ["Ensemble", "Summary", "Task", "compose", "plan", "read_daily", "run_compare", "run_ensembles", "run_task"]
+__all__ = [
+    "Ensemble", "Summary", "Task", "compose", "plan", "read_daily", "read_routes", "run_compare", "run_ensembles", "run_task",
+]
 
 
 def run_compare(overrides: list[str], out_dir: str | Path | None = None, progress: str | None = None,

@@ -4,7 +4,8 @@ Layout of ``out_dir``::
 
     manifest.json                 config, seeds, versions, executor, timings, task list and status
     config/<scenario>.yaml        fully resolved configuration of each scenario
-    parts/<scenario>/r00007.parquet   daily table of one task (scenario, replicate 7)
+    parts/<scenario>/r00007.parquet   daily table of one task (scenario, replicate 7); its route
+                                  flows (travellers per year and route) ride in its metadata
     totals.parquet, trajectories.parquet, comparison.csv   combined tables (when all tasks are done)
 
 Every file is written to a temporary name in its folder, flushed to disk, then renamed, so
@@ -35,6 +36,9 @@ from ..config import ConfigError
 
 META_KEY = b"tipsim.task"
 """Parquet schema-metadata key holding a part's task identity (JSON)."""
+
+ROUTES_KEY = b"tipsim.routes"
+"""Parquet schema-metadata key holding the task's route flows (``routes.parquet`` of a run, as JSON)."""
 
 MANIFEST = "manifest.json"
 LOCK = ".tipsim.lock"
@@ -79,11 +83,13 @@ def write_table(path: Path, frame: pd.DataFrame) -> None:
         _atomic(path, lambda f: frame.to_parquet(f, index=False))
 
 
-def write_part(path: Path, daily: pd.DataFrame, identity: dict) -> str:
-    """Write one task's daily table atomically, with its identity and page checksums; return its digest."""
+def write_part(path: Path, daily: pd.DataFrame, identity: dict, routes: pd.DataFrame | None = None) -> str:
+    """Write one task's daily table atomically, with its identity, its route flows and page checksums; return its digest."""
     table = pa.Table.from_pandas(daily, preserve_index=False)
     meta = dict(table.schema.metadata or {})
     meta[META_KEY] = json.dumps(identity, sort_keys=True).encode()
+    if routes is not None:
+        meta[ROUTES_KEY] = routes.to_json(orient="split", index=False).encode()
     table = table.replace_schema_metadata(meta)
     buffer = io.BytesIO()
     pq.write_table(table, buffer, write_page_checksum=True)
@@ -144,6 +150,28 @@ def read_daily(out_dir: str | Path, columns: list[str] | None = None) -> pd.Data
         raise ConfigError(f"{out}: not an ensemble folder (no {MANIFEST})")
     paths = [out / t["part"] for t in manifest["tasks"] if t["status"] == "done"]
     return read_parts(paths, columns)
+
+
+def read_routes(out_dir: str | Path) -> pd.DataFrame:
+    """Route flows of all finished tasks of an ensemble folder: ``scenario, replicate, seed, year, from,
+    to, mode, travellers`` (travellers per year and route, as in a run's ``routes.parquet``)."""
+    out = Path(out_dir)
+    manifest = read_manifest(out)
+    if manifest is None:
+        raise ConfigError(f"{out}: not an ensemble folder (no {MANIFEST})")
+    frames = []
+    for task in manifest["tasks"]:
+        if task["status"] != "done":
+            continue
+        meta = pq.read_schema(out / task["part"]).metadata or {}
+        if ROUTES_KEY not in meta:
+            raise ConfigError(f"{out / task['part']}: no route flows (made by a tipsim version that did not record them)")
+        routes = pd.read_json(io.StringIO(meta[ROUTES_KEY].decode()), orient="split")
+        identity = json.loads(meta[META_KEY])
+        for i, col in enumerate(("scenario", "replicate", "seed")):
+            routes.insert(i, col, identity[col])
+        frames.append(routes)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def read_manifest(out_dir: Path) -> dict | None:

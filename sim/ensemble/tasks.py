@@ -109,11 +109,12 @@ def run_task(task: Task) -> dict:
         raise RuntimeError(f"this worker ({socket.gethostname()}) runs other tipsim code ({code_version()}) "
                            f"than the ensemble ({task.code}); install the same version everywhere")
     t0 = time.perf_counter()
-    daily = simulate(task.cfg).daily
+    result = simulate(task.cfg)
+    daily = result.daily
     for i, col in enumerate(KEY_COLUMNS):
         daily.insert(i, col, task.identity[col])
-    sha256 = write_part(task.path, daily, task.identity)
-    del daily
+    sha256 = write_part(task.path, daily, task.identity, result.routes)
+    del daily, result
     gc.collect()
     return {"wall_s": round(time.perf_counter() - t0, 3), "host": socket.gethostname(), "pid": os.getpid(),
             "peak_memory_mb": round(peak_memory_mb(), 1), "sha256": sha256}
