@@ -10,7 +10,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3; do \
 	  if $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then \
 	    command -v $$c; exit 0; fi; done)
 
-.PHONY: run test install docs targets benchmark clean
+.PHONY: run test install docs targets benchmark clean experiments
 
 $(STAMP): pyproject.toml
 	@if [ -z "$(PYTHON)" ]; then \
@@ -32,7 +32,7 @@ run: $(STAMP)
 	$(BIN)/tipsim run $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n auto --dist loadfile $(ARGS)
 
 docs: $(STAMP)
 	$(BIN)/tipsim docs
@@ -42,6 +42,15 @@ targets: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/engine_speed.py
+
+# The paper's experiments (experiments/<NAME>/README.md): results and figures in results/experiments/<NAME>/.
+# E2 alone is ~12.5 core-hours. Subsets and settings: make experiments EXPERIMENTS="E1 E4" ARGS="replicates=3"
+EXPERIMENTS ?= E1 E2 E3 E4
+
+experiments: $(STAMP)
+	@for e in $(EXPERIMENTS); do \
+	  $(BIN)/tipsim experiment out_dir=results/experiments/$$e $(ARGS) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,146 @@
+"""The experiments of the paper: each is a list of tipsim commands (run, then figures).
+
+``tipsim experiment out_dir=results/experiments/E2`` runs experiment E2 (the last component
+of ``out_dir`` names the experiment) into that folder; ``make experiments`` runs them all.
+Each experiment's README in ``experiments/`` shows the same commands (a test keeps them in
+step), its question, expected runtime and figures.
+
+Settings given with the command (``replicates=20``, ``workers=4``, ``executor=serial``,
+``seed=7``, ...) replace the experiment's own in its run commands, e.g. for a quick smaller
+version.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+E2_SCENARIOS = (
+    "baseline", "departure_screening", "visa_screening", "passport_screening", "joint_training", "extradition",
+    "intelligence_sharing", "immigration_attache", "joint_investigation", "asean_coordination", "awareness_campaign",
+    "platform_takedown", "safe_migration_channel", "destination_crackdown", "domestic_enforcement",
+)
+"""The baseline and every single-intervention scenario of ``configs/scenario/`` (each from 2024-01-01)."""
+
+E3_LEVELS = "0,0.25,0.5,0.75,1"
+"""Intensities of departure screening and of joint training in the E3 grid (5 x 5 jobs)."""
+
+E3_DROP = ("extradition", "intelligence_sharing", "awareness_campaign", "safe_migration_channel")
+"""Interventions removed from the ``combined`` scenario in E3, leaving departure screening and joint training."""
+
+RUN_COMMANDS = ("compare", "sweep")
+"""Commands whose settings the user's overrides replace."""
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    title: str
+    question: str
+    steps: tuple[tuple[str, ...], ...]
+    """tipsim commands (without ``tipsim``); ``{out}`` is replaced by the experiment's folder."""
+    tasks: int
+    """Simulation tasks (full-horizon runs) of the default settings."""
+    figures: tuple[str, ...]
+
+    def commands(self, out: str, extra: list[str] | tuple[str, ...] = ()) -> list[list[str]]:
+        """The commands with ``{out}`` filled in and ``extra`` overrides replacing the experiment's own settings."""
+        cmds = []
+        for step in self.steps:
+            args = [a.replace("{out}", str(out)) for a in step]
+            if args[0] in RUN_COMMANDS:
+                args = merge_overrides(args, list(extra))
+            cmds.append(args)
+        return cmds
+
+    def shell(self, out: str, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+        """The commands as a user types them."""
+        return ["tipsim " + " ".join(shlex.quote(a) for a in cmd) for cmd in self.commands(out, extra)]
+
+
+def _key(arg: str) -> str | None:
+    if "=" not in arg or arg.startswith("-"):
+        return None
+    return arg.split("=", 1)[0].lstrip("+~")
+
+
+def merge_overrides(args: list[str], extra: list[str]) -> list[str]:
+    """``args`` with every ``key=value`` of ``extra`` replacing the same key (or appended)."""
+    out = list(args)
+    for e in extra:
+        key = _key(e)
+        hits = [i for i, a in enumerate(out) if key is not None and _key(a) == key]
+        if hits:
+            out[hits[0]] = e
+            for i in reversed(hits[1:]):
+                del out[i]
+        else:
+            out.append(e)
+    return out
+
+
+DEFAULT_ROOT = "results/experiments"
+
+EXPERIMENTS: dict[str, Experiment] = {
+    "E1": Experiment(
+        "E1", "Baseline (what happened) vs no_policy vs public figures",
+        "Does the calibrated baseline - the model with the real, dated 2022-2025 policy events - reproduce the public "
+        "record (embassy cases, Indonesians in Cambodia, entries, screening stops), and what did the 2023-2025 policies "
+        "change compared with a world without them?",
+        (("compare", "scenarios=[no_policy,baseline]", "replicates=100", "compare_start=2023-01-01", "out_dir={out}"),
+         ("figures", "out_dir={out}")),
+        tasks=2 * 100,
+        figures=("fan_* (with the public figures)", "forest", "cost_effectiveness", "stock_flow", "route_flow_baseline"),
+    ),
+    "E2": Experiment(
+        "E2", "Each intervention alone from 2024, 200 replicates",
+        "Which single intervention, added to what happened from 2024-01-01 at its default intensity, averts most "
+        "victims over 2024-2025, at what cost, with which side effects (false-positive stops, displacement to "
+        "Myanmar and Laos)?",
+        (("compare", f"scenarios=[{','.join(E2_SCENARIOS)}]", "replicates=200", "out_dir={out}"),
+         ("figures", "out_dir={out}")),
+        tasks=len(E2_SCENARIOS) * 200,
+        figures=("forest", "cost_effectiveness", "fan_* (small multiples)", "stock_flow", "route_flow_<scenario>"),
+    ),
+    "E3": Experiment(
+        "E3", "Screening x joint training sweep",
+        "How do departure screening at the Indonesian hubs and joint training of Cambodian police combine: is their "
+        "joint effect on victims more or less than the sum of their parts, and what do they cost in false-positive "
+        "stops and displacement?",
+        (("compare", "-m", "hydra.sweep.dir={out}", "scenarios=[baseline,combined]", "scenario=combined",
+          *(f"~interventions.{k}" for k in E3_DROP), "replicates=20",
+          f"++interventions.departure_screening.intensity={E3_LEVELS}",
+          f"++interventions.joint_training.intensity={E3_LEVELS}"),
+         ("collect", "out_dir={out}"),
+         ("figures", "out_dir={out}")),
+        tasks=len(E3_LEVELS.split(",")) ** 2 * 2 * 20,
+        figures=("sweep_heatmap_combined",),
+    ),
+    "E4": Experiment(
+        "E4", "Combined portfolio with displacement",
+        "Does the combined portfolio (departure screening, joint training, extradition, intelligence sharing, an "
+        "awareness campaign and a safe migration channel, each at intensity 0.5 from 2024-01-01) reduce victims, or "
+        "does it displace recruitment and trafficking to other hubs, routes and to Myanmar and Laos?",
+        (("compare", "scenarios=[baseline,combined]", "replicates=100", "out_dir={out}"),
+         ("figures", "out_dir={out}")),
+        tasks=2 * 100,
+        figures=("route_flow_combined", "forest", "fan_displacement_mm_la", "fan_victims", "stock_flow",
+                 "cost_effectiveness"),
+    ),
+}
+"""The experiments, by name."""
+
+
+def default_out(name: str) -> str:
+    return f"{DEFAULT_ROOT}/{name}"
+
+
+def resolve(out_dir: str) -> tuple[str, str]:
+    """``(experiment name, results folder)`` of ``out_dir``: its last component names the experiment; a bare
+    name (``E2``) means :func:`default_out` (``results/experiments/E2``)."""
+    from pathlib import Path
+
+    out = Path(out_dir)
+    if out.name in EXPERIMENTS and str(out) == out.name:
+        return out.name, default_out(out.name)
+    return out.name, str(out)

@@ -1,0 +1,80 @@
+"""Experiments: the registry, the READMEs that show its commands, and `tipsim experiment` end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sim.ensemble.plan import known_scenarios
+from sim.plots.experiments import (
+    E2_SCENARIOS,
+    EXPERIMENTS,
+    default_out,
+    merge_overrides,
+    resolve,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+TIPSIM = Path(sys.executable).with_name("tipsim")
+
+
+def test_every_experiment_has_a_readme_with_its_commands():
+    assert set(EXPERIMENTS) >= {"E1", "E2", "E3", "E4"}
+    index = (ROOT / "experiments" / "README.md").read_text()
+    for name, exp in EXPERIMENTS.items():
+        readme = (ROOT / "experiments" / name / "README.md").read_text()
+        assert readme.startswith(f"# {name} - {exp.title}")
+        for heading in ("**Question.**", "**Command.**", "**Expected runtime.**", "**Figures**"):
+            assert heading in readme, (name, heading)
+        assert f"tipsim experiment out_dir={default_out(name)}" in readme
+        for command in exp.shell(default_out(name)):
+            assert command in readme, (name, command)  # README and code show the same commands
+        assert f"[{name}]({name}/README.md)" in index
+
+
+def test_e2_covers_every_single_intervention_scenario():
+    singles = set(known_scenarios()) - {"baseline", "no_policy", "combined"}
+    assert E2_SCENARIOS[0] == "baseline" and set(E2_SCENARIOS[1:]) == singles
+    assert EXPERIMENTS["E2"].tasks == len(E2_SCENARIOS) * 200
+
+
+def test_user_settings_replace_the_experiments_own():
+    args = ["compare", "scenarios=[a,b]", "replicates=100", "out_dir=x"]
+    assert merge_overrides(args, ["replicates=3", "workers=2"]) == ["compare", "scenarios=[a,b]", "replicates=3",
+                                                                    "out_dir=x", "workers=2"]
+    e3 = EXPERIMENTS["E3"].commands("r/E3", ["replicates=2"])
+    assert e3[0][:2] == ["compare", "-m"] and "replicates=2" in e3[0] and "replicates=20" not in e3[0]
+    assert e3[1] == ["collect", "out_dir=r/E3"] and e3[2] == ["figures", "out_dir=r/E3"]  # only run commands change
+
+
+def test_out_dir_names_the_experiment():
+    assert resolve("E2") == ("E2", "results/experiments/E2")
+    assert resolve("/scratch/me/E2") == ("E2", "/scratch/me/E2")
+    assert resolve("results/E9") == ("E9", "results/E9")
+
+
+def test_tipsim_experiment_runs_a_small_e4_end_to_end(tmp_path):
+    out = tmp_path / "E4"
+    done = subprocess.run([str(TIPSIM), "experiment", f"out_dir={out}", "replicates=1", "start_date=2024-01-01",
+                           "end_date=2024-01-20", "executor=serial"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "$ tipsim compare 'scenarios=[baseline,combined]' replicates=1" in done.stdout
+    assert f"$ tipsim figures out_dir={out}" in done.stdout
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and manifest["replicates"] == 1
+    assert (out / "figures" / "forest.pdf").exists() and (out / "figures" / "captions.md").exists()
+
+
+def test_tipsim_experiment_lists_and_rejects_unknown_names(tmp_path):
+    procs = [subprocess.Popen([str(TIPSIM), "experiment", *args], cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for args in ([], ["out_dir=results/E9"])]
+    (rc, out, _), (bad_rc, _, bad_err) = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert rc == 0
+    for name in EXPERIMENTS:
+        assert f"\n{name}  " in out
+    assert bad_rc == 2
+    assert bad_err.strip() == ("tipsim: error: out_dir = results/E9: its last component names the experiment; known: "
+                                  "E1, E2, E3, E4 (e.g. out_dir=results/experiments/E1)")
+    assert list(tmp_path.iterdir()) == []
