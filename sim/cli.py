@@ -112,8 +112,9 @@ COMMANDS = {
 }
 
 
-POSITIONAL = {"report": "out_dir", "collect": "out_dir", "figures": "out_dir"}
-"""Commands whose first bare argument is a folder: ``tipsim report DIR`` = ``tipsim report out_dir=DIR``."""
+POSITIONAL = {"report": "out_dir", "collect": "out_dir", "figures": "out_dir", "experiment": "out_dir"}
+"""Commands whose first bare argument is a folder (or, for experiment, the experiment's name):
+``tipsim report DIR`` = ``tipsim report out_dir=DIR``; ``tipsim experiment E2`` runs E2 into results/experiments/E2."""
 
 
 def usage() -> str:

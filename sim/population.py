@@ -103,6 +103,8 @@ class Pool:
         When several exits are due the same day the first in :data:`~sim.lifecycle.EXITS`
         order wins.
         """
+        if self.live == 0:
+            return _NONE, _NONE
         # an exit can have new due members only if its clock moved, a low threshold was added, or
         # members found due last time are still here (capacity-limited exits)
         check = (clock != self.checked_clock) | (self.newest_low <= clock) | self.had_hits

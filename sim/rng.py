@@ -27,6 +27,7 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _ONE = np.uint64(1)
+_PAIR = np.arange(2)
 _ENTITY_MULT = np.uint64(0xD1342543DE82EF95)  # odd: a bijection on 64-bit words (an LCG multiplier of L'Ecuyer)
 _TO_UNIT = 2.0**-53
 
@@ -157,5 +158,8 @@ class Streams:
         """
         mean_days = np.asarray(mean_days, dtype=np.float64)
         mu = np.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
-        x = np.exp(mu + log_sd * self.normal(name, entity, occasion))
-        return np.floor(x + self.uniform(name + "/round", entity, occasion)).astype(np.int64)
+        # two uniforms per draw in one pass: [..., 0] for the normal, [..., 1] for the rounding
+        entity, occasion = np.atleast_1d(entity), np.atleast_1d(np.asarray(occasion, dtype=np.int64))
+        u = self.uniform(name, entity[..., None], occasion[..., None] * 2 + _PAIR)
+        x = np.exp(mu + log_sd * special.ndtri(np.clip(u[..., 0], 1e-12, 1 - 1e-12)))
+        return np.floor(x + u[..., 1]).astype(np.int64)

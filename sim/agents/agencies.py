@@ -75,10 +75,11 @@ class BorderControl(mesa.Agent):
         vis = self.visibility(rows)[:, None]
         p_exit = np.where(valid & w.route_exit_check[e], np.minimum(levers.exit_detect[w.route_from[e]] * vis, 1.0), 0.0)
         p_entry = np.where(valid & w.route_entry_check[e], np.minimum(levers.entry_detect[w.route_to[e]] * vis, 1.0), 0.0)
-        key = m.population.key[rows][:, None]
+        key = m.population.key[rows][:, None, None]
+        u = m.streams.uniform("checks", key, occasion[..., None] * 2 + np.arange(2))  # [..., 0] exit, [..., 1] entry
         stops = np.empty((len(rows), 2 * edges.shape[1]), dtype=bool)
-        stops[:, 0::2] = m.streams.uniform("exit_check", key, occasion) < p_exit
-        stops[:, 1::2] = m.streams.uniform("entry_check", key, occasion) < p_entry
+        stops[:, 0::2] = u[..., 0] < p_exit
+        stops[:, 1::2] = u[..., 1] < p_entry
         checked = np.empty_like(stops)
         checked[:, 0::2], checked[:, 1::2] = p_exit > 0, p_entry > 0
         return stops, checked

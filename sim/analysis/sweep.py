@@ -124,6 +124,10 @@ def _cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, (list, dict)) else value
 
 
+NOT_SWEPT = ("scenario", "scenarios", "replicate", "replicates", "out_dir", "executor", "workers", "job")
+"""Settings never used as sweep keys: bookkeeping, or names of columns of the collected tables."""
+
+
 def collect(sweep_dir: str | Path) -> Collected:
     """Gather every finished job (subfolder with a complete ensemble) of ``sweep_dir``."""
     root = Path(sweep_dir)
@@ -137,7 +141,7 @@ def collect(sweep_dir: str | Path) -> Collected:
     if not done:
         raise ConfigError(f"out_dir = {root}: none of the {len(jobs)} jobs has finished")
     values = [{k: _cell(v) for k, v in m["sweep"].items()} for _, m in done]
-    names = list(dict.fromkeys(k for v in values for k in v))
+    names = [k for k in dict.fromkeys(k for v in values for k in v) if k not in NOT_SWEPT]
     keys = [k for k in names if len({json.dumps(v.get(k), default=str) for v in values}) > 1] if len(done) > 1 else names
     comparison, totals = [], []
     for (job, _), vals in zip(done, values, strict=True):

@@ -45,7 +45,7 @@ def _source_digest() -> str:
     root = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts:
+        if path.suffix in (".py", ".csv") and "__pycache__" not in path.parts and "plots" not in path.relative_to(root).parts:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -55,7 +55,8 @@ _CODE_VERSION = _source_digest()  # taken when this process imported the simulat
 
 
 def code_version() -> str:
-    """Hash of the simulator's source and data files (``sim/**/*.py``, ``*.csv``) as this process imported them.
+    """Hash of the simulator's source and data files (``sim/**/*.py``, ``*.csv``, except the plotting
+    code ``sim/plots/``, which does not change results) as this process imported them.
 
     Part of every part's identity: parts made by other code are never mixed into an ensemble,
     and a worker running other code than the process that planned the ensemble refuses to
