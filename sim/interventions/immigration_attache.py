@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import COUNTRIES
 from ..params import param
 from .base import Delivery, Intervention, eligibility, check_choices
 from .registry import register
@@ -33,8 +32,7 @@ class ImmigrationAttache(Intervention):
     Params = ImmigrationAttacheParams
 
     def bind(self, world) -> None:
-        check_choices(self.key, "countries", self.params.countries, COUNTRIES)
-        self.where = [COUNTRIES.index(c) for c in self.params.countries]
+        self.where = self._countries(self.params.countries)
 
     def apply(self, levers, level: float) -> None:
         p = self.params
