@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import TraffickingModel, load_config, simulate
+from sim import TraffickingModel, simulate
 from sim.cli import main
 from sim.outputs import FLOW, STOCK, COLUMNS
 from sim.world import World

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..params import param
-from .base import Delivery, Intervention, eligibility, check_choices
+from .base import Delivery, Intervention, eligibility
 from .registry import register
 
 
