@@ -11,7 +11,6 @@ Units are given per field (see :mod:`sim.params`); time is in days, money in USD
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -410,8 +409,3 @@ def to_config(cfg: DictConfig | TipsimConfig | dict) -> TipsimConfig:
 def to_yaml(cfg: TipsimConfig) -> str:
     """The fully resolved configuration as YAML text."""
     return OmegaConf.to_yaml(OmegaConf.structured(cfg), resolve=True)
-
-
-def replace(cfg: TipsimConfig, **changes: Any) -> TipsimConfig:
-    """A copy of ``cfg`` with top-level fields replaced (e.g. ``seed``)."""
-    return dataclasses.replace(cfg, **changes)

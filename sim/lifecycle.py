@@ -64,11 +64,6 @@ AT_DESTINATION = frozenset(
 """States of people in a destination country; their pools are kept per country."""
 
 
-def exit_index(state: State, name: str) -> int:
-    """Position of exit ``name`` among the exits of ``state``."""
-    return [n for n, _ in EXITS[state]].index(name)
-
-
 class HomeReason(IntEnum):
     """Why a person is at home (for repeat migration and the people table)."""
 

@@ -7,8 +7,6 @@ each line is one call into :mod:`sim.rules` or an agent set. Migrants are array-
 
 from __future__ import annotations
 
-import datetime as dt
-
 import mesa
 import numpy as np
 import pandas as pd
@@ -296,7 +294,3 @@ class TraffickingModel(mesa.Model):
         rec.set("compounds_active", int(comp.open.sum()))
         rec.set("compounds_active_KH", int((comp.open & kh).sum()))
         rec.set("capacity_KH", int(round(comp.capacity[comp.open & kh].sum())))
-
-    def date(self, day: int | None = None) -> dt.date:
-        """Calendar date of run day ``day`` (default: the current day)."""
-        return self.start_date + dt.timedelta(days=self.day if day is None else day)

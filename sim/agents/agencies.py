@@ -108,7 +108,6 @@ class Embassy(mesa.Agent):
     def __init__(self, model, country: int):
         super().__init__(model)
         self.country = country
-        self.cases = 0
 
     def open_cases(self, rows: np.ndarray, day: int) -> None:
         """Open a case for each of ``rows`` without one this episode; assess TPPO; count."""
@@ -125,7 +124,6 @@ class Embassy(mesa.Agent):
         tppo = m.streams.uniform("tppo", pop.key[rows], pop.episode[rows]) < p_tppo
         comp = pop.compound[rows]
         scam = np.where(comp >= 0, m.compounds.cols["sector"][np.maximum(comp, 0)] == SCAM, False)
-        self.cases += len(rows)
         m.record.cases(self.country, len(rows), int(scam.sum()), int(tppo.sum()))
 
     def repatriation_hazard(self, levers) -> float:
