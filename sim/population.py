@@ -194,18 +194,17 @@ class MigrantPopulation:
         """Take ``rows`` out of their pools; returns their common state, or None if they differ."""
         state = self.cols["state"][rows]
         group = self.cols["group"][rows]
-        if (state == state[0]).all():
-            s = int(state[0])
-            if (group == group[0]).all():
-                if not _NOT_IN_POOL[s + 1]:
-                    self._remove(self.pools[(s, int(group[0]))], rows)
-                return s
+        common = int(state[0]) if (state == state[0]).all() else None
+        if common is not None and (group == group[0]).all():
+            if not _NOT_IN_POOL[common + 1]:
+                self._remove(self.pools[(common, int(group[0]))], rows)
+            return common
         code = state.astype(np.int64) * 256 + group
         for c in np.unique(code):
             s, g = divmod(int(c), 256)
             if not _NOT_IN_POOL[s + 1]:
                 self._remove(self.pools[(s, g)], rows[code == c])
-        return int(state[0]) if (state == state[0]).all() else None
+        return common
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
         """Remove ``rows`` from ``pool`` (tombstones); compact when over a quarter of the slots are dead."""
