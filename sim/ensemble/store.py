@@ -43,8 +43,8 @@ ROUTES_KEY = b"tipsim.routes"
 MANIFEST = "manifest.json"
 LOCK = ".tipsim.lock"
 TMP_MARK = ".tmp-"
-_UMASK = os.umask(0)
-os.umask(_UMASK)  # the process umask (read by setting and restoring it)
+PROCESS_UMASK = os.umask(0)
+os.umask(PROCESS_UMASK)  # the process umask (read by setting and restoring it)
 
 
 def part_path(out_dir: Path, scenario: str, replicate: int) -> Path:
@@ -61,7 +61,7 @@ def _atomic(path: Path, write) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes files private; results are shared like any file
+        os.chmod(tmp, 0o666 & ~PROCESS_UMASK)  # mkstemp makes files private; results are shared like any file
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

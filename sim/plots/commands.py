@@ -9,7 +9,6 @@ experiment E2 (:mod:`sim.plots.experiments`); without ``out_dir`` it lists the e
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from ..config import ConfigError, TipsimConfig
+from ..ensemble.store import PROCESS_UMASK
 from .experiments import EXPERIMENTS, default_out, resolve
 
 # matplotlib and the figure modules are imported when a figure is drawn, so that every other
@@ -125,7 +125,7 @@ def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
         header = results.provenance()
         figures = _ensemble_figures(results, skipped)
     tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES}-partial-", dir=out))
-    tmp.chmod(0o777 & ~_umask())  # mkdtemp makes it private; figures/ gets the usual permissions
+    tmp.chmod(0o777 & ~PROCESS_UMASK)  # mkdtemp makes it private; figures/ gets the usual permissions
     report = Report(out / FIGURES)
     captions = []
     try:
@@ -140,12 +140,6 @@ def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
         shutil.rmtree(tmp, ignore_errors=True)
     report.skipped = skipped
     return report
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _captions(out: Path, header: str, captions: list[tuple[str, str]], skipped: list[str]) -> str:
