@@ -16,7 +16,7 @@ from .agents.compound import Compounds
 from .agents.recruiter import Recruiters
 from .config import COUNTRIES, ConfigError, TipsimConfig, parse_date, validate
 from .levers import Levers
-from .lifecycle import EXITS, TIMER, State
+from .lifecycle import EXITS, State
 from .outputs import COLUMNS, Recorder, cost_columns, hub_columns
 from .population import MigrantPopulation
 from .rng import Streams
@@ -35,11 +35,17 @@ HAZARDS = {
 MULTIPLIERS = {
     State.WORKING: exploitation.working_multipliers,
     State.EXPLOITED: exploitation.exploited_multipliers,
-    State.DETAINED: exits.unit_multipliers,
-    State.SHELTER: exits.unit_multipliers,
+    State.DETAINED: None,
+    State.SHELTER: None,
     State.HOME: return_migration.home_multipliers,
 }
-"""Per state with hazard exits: each person's multiplier on each exit's hazard, set on entry."""
+"""Per state with hazard exits: each person's multiplier on each exit's hazard, set on entry
+(None: 1 for everyone)."""
+
+_THRESHOLD_STREAM = {state: f"exit_{state.name.lower()}" for state in HAZARDS}
+"""Stream of the Exp(1) exit thresholds of each hazard state."""
+_THRESHOLD_OCCASION = {state: 16 + np.arange(len(EXITS[state])) for state in HAZARDS}
+"""Occasion of exit j's threshold, less 16 x the person's transition count before the move."""
 
 
 class TraffickingModel(mesa.Model):
@@ -190,12 +196,10 @@ class TraffickingModel(mesa.Model):
     def clock(self, state: State) -> np.ndarray:
         """Clocks of ``state`` per destination group (row) and exit (column): cumulative hazard
         of each hazard exit; today's day for timer exits."""
-        c = self.clocks.get(int(state))
+        c = self.clocks.get(state)
         if c is None:
-            c = np.zeros((len(COUNTRIES), len(EXITS[state])))
-            if State(state) in HAZARDS:
-                self.clocks[int(state)] = c
-        if State(state) not in HAZARDS:
+            c = self.clocks[int(state)] = np.zeros((len(COUNTRIES), len(EXITS[state])))
+        if state not in HAZARDS:
             c[:] = self.day
         return c
 
@@ -211,31 +215,35 @@ class TraffickingModel(mesa.Model):
 
         Timer states take ``timer`` (the exit day per row); hazard states draw one threshold
         E ~ Exp(1) per exit from the person's own stream, keyed by their transition count.
+        ``compound`` assigns a new compound slot (scalar or per row; None keeps the current one).
         """
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return
-        if compound is None:
-            comp = self.population.compound[rows]
-        else:
-            comp = compound if np.ndim(compound) else np.full(len(rows), compound)
-        targets = self.arm(rows, state, group, comp, timer)
+        if state in HAZARDS:
+            targets = self.arm(rows, state, group, compound)
+        elif state in EXITS:
+            targets = np.asarray(timer, dtype=float).reshape(-1, 1)
+        else:  # absorbing
+            targets = None
         self.population.enter(rows, state, self.day, targets, group=group, compound=compound)
 
-    def arm(self, rows, state, group, compound, timer) -> np.ndarray | None:
-        """Thresholds of each exit of ``state`` for ``rows`` in ``compound`` (see :meth:`move`)."""
-        exits_ = EXITS.get(State(state))
-        if exits_ is None:
-            return None
-        if exits_[0][1] == TIMER:
-            return np.asarray(timer, dtype=float).reshape(-1, 1)
+    def arm(self, rows: np.ndarray, state: State, group, compound) -> np.ndarray:
+        """Thresholds of each exit of hazard ``state`` for ``rows`` (see :meth:`move`): the
+        group's clock plus E / multiplier, +inf where the multiplier is 0 (an exit closed to them)."""
         pop = self.population
-        mult = MULTIPLIERS[State(state)](self, rows, compound)
         # one threshold per exit, keyed by (person, transition count, exit)
-        occasion = (pop.transitions[rows].astype(np.int64) + 1)[:, None] * 16 + np.arange(len(exits_))
-        e = self.streams.exponential(f"exit_{State(state).name.lower()}", pop.key[rows][:, None], occasion)
-        positive = mult > 0
-        return self.clock(state)[group] + np.where(positive, e / np.where(positive, mult, 1.0), np.inf)
+        occasion = pop.cols["transitions"][rows][:, None] * 16 + _THRESHOLD_OCCASION[state]
+        e = self.streams.exponential(_THRESHOLD_STREAM[state], pop.cols["key"][rows][:, None], occasion)
+        multipliers = MULTIPLIERS[state]
+        if multipliers is not None:
+            if compound is None:
+                compound = pop.cols["compound"][rows]
+            elif not np.ndim(compound):
+                compound = np.full(len(rows), compound)
+            mult = multipliers(self, rows, compound)
+            e = np.divide(e, mult, out=np.full(e.shape, np.inf), where=mult > 0)
+        return self.clock(state)[group] + e
 
     def due(self, state: State, ordered: bool = True):
         """Yield ``(exit_name, rows, groups)`` for today's due exits of ``state`` (all groups).

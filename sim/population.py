@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .agents.table import column_views
 from .lifecycle import ABSORBING, AT_DESTINATION, EXITS, State
 
 OCCUPYING = (State.WORKING, State.EXPLOITED)
@@ -107,16 +108,17 @@ class Pool:
             return _NONE, _NONE
         # an exit can have new due members only if its clock moved, a low threshold was added, or
         # members found due last time are still here (capacity-limited exits)
-        check = (clock != self.checked_clock) | (self.newest_low <= clock) | self.had_hits
-        hits = [
-            np.flatnonzero(self.targets[j, : self.n] <= clock[j]) if check[j] else _NONE for j in range(len(clock))
-        ]
+        check = ((clock != self.checked_clock) | (self.newest_low <= clock) | self.had_hits).tolist()
+        n = self.n
+        hits = [np.flatnonzero(self.targets[j, :n] <= clock[j]) if check[j] else _NONE for j in range(len(check))]
         sizes = [len(h) for h in hits]
         self.checked_clock[:] = clock
-        self.newest_low[:] = np.inf
-        self.had_hits[:] = np.array(sizes) > 0
-        if len(hits) == 1 or sum(sizes) == 0:
-            return hits[0], np.zeros(sizes[0], np.int64)
+        self.newest_low.fill(np.inf)
+        self.had_hits[:] = sizes
+        exits_hit = [j for j, size in enumerate(sizes) if size]
+        if len(exits_hit) <= 1:
+            j = exits_hit[0] if exits_hit else 0
+            return hits[j], np.full(sizes[j], j, dtype=np.int64)
         pos = np.concatenate(hits)
         which = np.repeat(np.arange(len(hits)), sizes)
         pos, first = np.unique(pos, return_index=True)  # concatenated in exit order: keep the earliest exit
@@ -124,7 +126,8 @@ class Pool:
 
 
 class MigrantPopulation:
-    """All people ever contacted: columns in :data:`COLUMNS`, plus per-state pools."""
+    """All people ever contacted: columns in :data:`COLUMNS` (each also a property, ``pop.<column>``,
+    viewing the rows in use), plus per-state pools."""
 
     def __init__(self, capacity: int = 65536):
         self.n = 0
@@ -142,12 +145,6 @@ class MigrantPopulation:
     def pipeline(self) -> np.ndarray:
         """People on their way to each compound slot (RECRUITED or IN_TRANSIT for it)."""
         return self._compound_counts[2]
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("cols")
-        if cols is not None and name in cols:
-            return cols[name][: self.n]
-        raise AttributeError(name)
 
     # -- creation ---------------------------------------------------------------------------
 
@@ -194,17 +191,17 @@ class MigrantPopulation:
         """Take ``rows`` out of their pools; returns their common state, or None if they differ."""
         state = self.cols["state"][rows]
         group = self.cols["group"][rows]
-        common = int(state[0]) if (state == state[0]).all() else None
-        if common is not None and (group == group[0]).all():
-            if not _NOT_IN_POOL[common + 1]:
-                self._remove(self.pools[(common, int(group[0]))], rows)
-            return common
+        first = int(state[0])
+        if state.min() == state.max() and group.min() == group.max():
+            if not _NOT_IN_POOL[first + 1]:
+                self._remove(self.pools[(first, int(group[0]))], rows)
+            return first
         code = state.astype(np.int64) * 256 + group
         for c in np.unique(code):
             s, g = divmod(int(c), 256)
             if not _NOT_IN_POOL[s + 1]:
                 self._remove(self.pools[(s, g)], rows[code == c])
-        return common
+        return first if (state == first).all() else None
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
         """Remove ``rows`` from ``pool`` (tombstones); compact when over a quarter of the slots are dead."""
@@ -231,13 +228,16 @@ class MigrantPopulation:
             comp = comp[comp >= 0]
         if not len(comp):
             return
-        top = int(comp.max())
         counts = self._compound_counts
+        top = int(comp.max())
         if top >= counts.shape[1]:  # more compounds than columns: widen
             grown = np.zeros((3, max(2 * counts.shape[1], top + 1)), dtype=np.int64)
             grown[:, : counts.shape[1]] = counts
             self._compound_counts = counts = grown
-        np.add.at(counts.reshape(-1), role * counts.shape[1] + comp, sign)
+        if np.ndim(role):
+            np.add.at(counts.reshape(-1), role * counts.shape[1] + comp, sign)
+        else:
+            counts[role] += sign * np.bincount(comp, minlength=counts.shape[1])
 
     def enter(
         self,
@@ -259,24 +259,31 @@ class MigrantPopulation:
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) == 0:
             return
-        state = State(state)
-        old = self._leave_pools(rows)
-        # release the places held in the old state (one role for all when they share a state)
-        self._count_places(rows, _ROLE[self.cols["state"][rows] + 1] if old is None else _ROLE[old + 1], -1)
         c = self.cols
-        if compound is not None:
-            c["compound"][rows] = compound
+        old = self._leave_pools(rows)
+        # places held in a compound: released in the old state's role, taken in the new one's
+        # (one role for all when they share a state; nothing changes if neither role nor compound does)
+        old_role = _ROLE[c["state"][rows] + 1] if old is None else _ROLE[old + 1]
+        new_role = _ROLE[int(state) + 1]
+        recount = compound is not None or np.ndim(old_role) > 0 or old_role != new_role
+        if recount:
+            self._count_places(rows, old_role, -1)
+            if compound is not None:
+                c["compound"][rows] = compound
         c["state"][rows] = int(state)
         if state not in AT_DESTINATION:
             group = 0
         c["group"][rows] = group
         c["state_day"][rows] = day
         c["transitions"][rows] += 1
-        self._count_places(rows, _ROLE[int(state) + 1], +1)
+        if recount:
+            self._count_places(rows, new_role, +1)
         if state in ABSORBING:
             return
-        if np.ndim(group) == 0 or (group == group[0]).all():
-            self._append(self.pool(state, int(np.ravel(group)[0])), rows, targets)
+        if np.ndim(group) == 0:
+            self._append(self.pool(state, int(group)), rows, targets)
+        elif group.min() == group.max():
+            self._append(self.pool(state, int(group[0])), rows, targets)
         else:
             for g in np.unique(group):
                 sel = group == g
@@ -303,3 +310,6 @@ class MigrantPopulation:
     def state_counts(self) -> np.ndarray:
         """People per state (index = State value), from the state column."""
         return np.bincount(self.state.astype(np.int64), minlength=len(State))
+
+
+column_views(MigrantPopulation, COLUMNS)

@@ -48,6 +48,11 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+def _clip_unit(u: np.ndarray) -> np.ndarray:
+    """``u`` clipped to [1e-12, 1 - 1e-12] (so that inverse CDFs stay finite)."""
+    return np.minimum(np.maximum(u, 1e-12), 1 - 1e-12)
+
+
 def stable_hash(name: str) -> int:
     """A 32-bit hash of a stream name that is the same on every machine and Python version."""
     return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=4).digest(), "little")
@@ -117,6 +122,8 @@ class Streams:
         # arrays (never numpy scalars) so that uint64 arithmetic wraps silently, as intended
         entity = np.array(entity, dtype=np.uint64, ndmin=1, copy=None)
         occasion = np.array(occasion, dtype=np.uint64, ndmin=1, copy=None)
+        if entity.size == 0 or occasion.size == 0:
+            return np.empty(np.broadcast_shapes(entity.shape, occasion.shape), dtype=np.uint64)
         return _mix((entity ^ key) * _ENTITY_MULT + (occasion + _ONE) * _GOLDEN)
 
     def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
@@ -135,15 +142,17 @@ class Streams:
 
     def normal(self, name: str, entity, occasion=0) -> np.ndarray:
         """Standard normal variates by inversion (monotone in the uniform)."""
-        u = self.uniform(name, entity, occasion)
-        return special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+        return special.ndtri(_clip_unit(self.uniform(name, entity, occasion)))
 
     def poisson(self, name: str, mean, entity, occasion=0) -> np.ndarray:
         """Poisson counts by inversion of the CDF: monotone in ``mean`` for a fixed uniform.
 
         Paired across scenarios: a lower mean never gives a higher count for the same draw.
         """
-        mean, u = np.broadcast_arrays(np.asarray(mean, dtype=np.float64), self.uniform(name, entity, occasion))
+        u = self.uniform(name, entity, occasion)
+        mean = np.asarray(mean, dtype=np.float64)
+        if mean.shape != u.shape:
+            mean, u = np.broadcast_arrays(mean, u)
         out = np.zeros(mean.shape, dtype=np.int64)
         pos = mean > 0
         if pos.any():
@@ -161,5 +170,5 @@ class Streams:
         # two uniforms per draw in one pass: [..., 0] for the normal, [..., 1] for the rounding
         entity, occasion = np.atleast_1d(entity), np.atleast_1d(np.asarray(occasion, dtype=np.int64))
         u = self.uniform(name, entity[..., None], occasion[..., None] * 2 + _PAIR)
-        x = np.exp(mu + log_sd * special.ndtri(np.clip(u[..., 0], 1e-12, 1 - 1e-12)))
+        x = np.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
         return np.floor(x + u[..., 1]).astype(np.int64)

@@ -97,11 +97,11 @@ class Compound(mesa.Agent):
         return new
 
 
-class Compounds(AgentTable):
+class Compounds(AgentTable, schema=SCHEMA):
     """The compound table and the vectorised daily behaviours of compounds."""
 
     def __init__(self, model):
-        super().__init__(SCHEMA)
+        super().__init__()
         self.model = model
         self.by_slot: dict[int, Compound] = {}
         self._created_today = (0, -2)

@@ -79,12 +79,12 @@ class Recruiter(mesa.Agent):
         self.platform = platform
 
 
-class Recruiters(AgentTable):
+class Recruiters(AgentTable, schema=SCHEMA):
     """The recruiter table: columns of every recruiter ever active, their compound links,
     and the vectorised daily behaviours."""
 
     def __init__(self, model, n_links: int):
-        super().__init__(SCHEMA)
+        super().__init__()
         self.model = model
         self.links = np.full((len(self.cols["key"]), n_links), -1, dtype=np.int64)
         self.by_slot: dict[int, Recruiter] = {}

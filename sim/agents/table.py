@@ -12,18 +12,33 @@ from __future__ import annotations
 import numpy as np
 
 
+def column_views(cls: type, names) -> None:
+    """Give ``cls`` one read-only property per column name: ``obj.<name>`` is
+    ``obj.cols[name][: obj.n]`` (a view of the rows in use)."""
+    for name in names:
+        if hasattr(cls, name):
+            raise TypeError(f"{cls.__name__}.{name}: a column would hide an attribute of the same name")
+        setattr(cls, name, property(lambda self, name=name: self.cols[name][: self.n], doc=f"column {name!r} (a view)"))
+
+
 class AgentTable:
-    """Columns of one agent class, one row per agent ever created (slot = row)."""
+    """Columns of one agent class, one row per agent ever created (slot = row).
 
-    def __init__(self, schema: dict[str, np.dtype], capacity: int = 256):
+    Subclasses name their schema in the class statement (``class T(AgentTable, schema=S)``),
+    which gives them a property per column (see :func:`column_views`).
+    """
+
+    schema: dict[str, np.dtype] = {}
+
+    def __init_subclass__(cls, schema: dict[str, np.dtype] | None = None, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if schema is not None:
+            cls.schema = schema
+            column_views(cls, schema)
+
+    def __init__(self, capacity: int = 256):
         self.n = 0
-        self.cols = {name: np.zeros(capacity, dtype=dt) for name, dt in schema.items()}
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        cols = self.__dict__.get("cols")
-        if cols is not None and name in cols:
-            return cols[name][: self.n]
-        raise AttributeError(name)
+        self.cols = {name: np.zeros(capacity, dtype=dt) for name, dt in self.schema.items()}
 
     def append(self, **values) -> int:
         """Add one row with the given values (others zero); return its slot."""

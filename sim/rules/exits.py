@@ -27,10 +27,6 @@ def shelter_hazards(m) -> np.ndarray:
     return np.array([[embassy.repatriation_hazard(m.levers)] for embassy in m.embassies])
 
 
-def unit_multipliers(m, rows, compound) -> np.ndarray:
-    return np.ones((len(rows), 1))
-
-
 def open_cases(m, rows: np.ndarray, groups, day: int) -> None:
     """Embassy cases for ``rows``, each at the embassy of their destination country."""
     if np.ndim(groups) == 0:
