@@ -6,7 +6,7 @@ derived from the root SeedSequence and a stable hash of the name, so adding a st
 shifts another one.
 
 Draws are *counter-based*: a uniform is a strong hash of (stream key, entity key, occasion),
-computed in vectorised ``uint64`` arithmetic (the SplitMix64 generator of Steele et al. 2014,
+computed in ``uint64`` arithmetic by a compiled numpy ufunc (numba; the SplitMix64 generator of Steele et al. 2014,
 indexed by the occasion, in the spirit of Random123/Philox, Salmon et al. SC'11). So
 
 * the cost follows the entities actually queried (no vector over every person ever created);
@@ -19,17 +19,12 @@ Entity keys encode what created the entity (see :func:`person_key`), never creat
 from __future__ import annotations
 
 import hashlib
+
+import numba
 import numpy as np
 from scipy import special
 
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
-_ONE = np.uint64(1)
 _PAIR = np.arange(2)
-_ENTITY_MULT = np.uint64(0xD1342543DE82EF95)  # odd: a bijection on 64-bit words (an LCG multiplier of L'Ecuyer)
-_TO_UNIT = 2.0**-53
 
 # Person keys: (origin day + 1) << 40 | origin << 32 | k. Day 0 is reserved for the people
 # present on the start date; k counts contacts made that day in that origin (or, for the
@@ -38,14 +33,30 @@ _DAY_SHIFT = np.uint64(40)
 _ORIGIN_SHIFT = np.uint64(32)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a fresh uint64 array, in place (wrapping arithmetic)."""
-    z ^= z >> _S30
-    z *= _M1
-    z ^= z >> _S27
-    z *= _M2
-    z ^= z >> _S31
-    return z
+@numba.njit(cache=True, inline="always")
+def _splitmix(entity, key, occasion):
+    """SplitMix64 output number ``occasion`` of the sequence started by (stream ``key``, ``entity``).
+
+    ``z = (entity ^ key) * K + (occasion + 1) * golden``, then the SplitMix64 finaliser
+    (Steele et al. 2014). uint64 arithmetic wraps, as intended; K is odd (an LCG multiplier of
+    L'Ecuyer), so the start point is a bijection of the entity for each stream.
+    """
+    z = (entity ^ key) * np.uint64(0xD1342543DE82EF95) + (occasion + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@numba.vectorize(["uint64(uint64, uint64, uint64)"], cache=True)
+def _bits(entity, key, occasion):
+    """:func:`_splitmix` as a numpy ufunc (broadcasting, one pass, no temporaries)."""
+    return _splitmix(entity, key, occasion)
+
+
+@numba.vectorize(["float64(uint64, uint64, uint64)"], cache=True)
+def _unit(entity, key, occasion):
+    """Uniform in [0, 1): the top 53 bits of :func:`_splitmix` times 2^-53 (exact), as a numpy ufunc."""
+    return np.float64(_splitmix(entity, key, occasion) >> np.uint64(11)) * 2.0**-53
 
 
 def _clip_unit(u: np.ndarray) -> np.ndarray:
@@ -116,19 +127,20 @@ class Streams:
         entity on successive occasions are a SplitMix64 stream, and entities' streams start at
         unrelated points.
         """
+        return _bits(*self._arguments(name, entity, occasion))
+
+    def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
+        """Uniforms in [0, 1), one per (entity, occasion) pair: the top 53 of the :meth:`bits`, times 2^-53."""
+        return _unit(*self._arguments(name, entity, occasion))
+
+    def _arguments(self, name: str, entity, occasion) -> tuple[np.ndarray, np.uint64, np.ndarray]:
+        """(entity, stream key, occasion) as uint64 arrays for the compiled hash."""
         key = self._keys.get(name)
         if key is None:
             key = self.key(name)
-        # arrays (never numpy scalars) so that uint64 arithmetic wraps silently, as intended
         entity = np.array(entity, dtype=np.uint64, ndmin=1, copy=None)
         occasion = np.array(occasion, dtype=np.uint64, ndmin=1, copy=None)
-        if entity.size == 0 or occasion.size == 0:
-            return np.empty(np.broadcast_shapes(entity.shape, occasion.shape), dtype=np.uint64)
-        return _mix((entity ^ key) * _ENTITY_MULT + (occasion + _ONE) * _GOLDEN)
-
-    def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
-        """Uniforms in [0, 1), one per (entity, occasion) pair (53 random bits each)."""
-        return (self.bits(name, entity, occasion) >> _S11) * _TO_UNIT
+        return entity, key, occasion
 
     def uniforms(self, name: str, entity, occasion, k: int) -> np.ndarray:
         """``k`` independent uniforms per entity (shape ``(n, k)``) in one pass: column j is
