@@ -47,16 +47,23 @@ def _splitmix(entity, key, occasion):
     return z ^ (z >> np.uint64(31))
 
 
-@numba.vectorize(["uint64(uint64, uint64, uint64)"], cache=True)
-def _bits(entity, key, occasion):
-    """:func:`_splitmix` as a numpy ufunc (broadcasting, one pass, no temporaries)."""
+def _compiled_ufunc(signature: str, scalar_kernel) -> np.ufunc:
+    """``scalar_kernel`` compiled by numba into a plain numpy ufunc (broadcasting, one pass, no
+    temporaries; called without numba's Python-level dispatcher)."""
+    return numba.vectorize([signature], cache=True)(scalar_kernel).ufunc
+
+
+def _bits_kernel(entity, key, occasion):
     return _splitmix(entity, key, occasion)
 
 
-@numba.vectorize(["float64(uint64, uint64, uint64)"], cache=True)
-def _unit(entity, key, occasion):
-    """Uniform in [0, 1): the top 53 bits of :func:`_splitmix` times 2^-53 (exact), as a numpy ufunc."""
+def _unit_kernel(entity, key, occasion):
+    # the top 53 bits times 2^-53: exact, in [0, 1)
     return np.float64(_splitmix(entity, key, occasion) >> np.uint64(11)) * 2.0**-53
+
+
+_bits = _compiled_ufunc("uint64(uint64, uint64, uint64)", _bits_kernel)
+_unit = _compiled_ufunc("float64(uint64, uint64, uint64)", _unit_kernel)
 
 
 def _clip_unit(u: np.ndarray) -> np.ndarray:
