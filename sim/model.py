@@ -239,7 +239,7 @@ class TraffickingModel(mesa.Model):
         if multipliers is not None:
             if compound is None:
                 compound = pop.cols["compound"][rows]
-            elif not np.ndim(compound):
+            elif not isinstance(compound, np.ndarray):
                 compound = np.full(len(rows), compound)
             mult = multipliers(self, rows, compound)
             e = np.divide(e, mult, out=np.full(e.shape, np.inf), where=mult > 0)

@@ -62,6 +62,16 @@ COLUMNS: dict[str, np.dtype] = {
 _NONE = np.empty(0, dtype=np.int64)
 
 
+def _positions_by_label(labels: np.ndarray):
+    """Yield ``(label, positions of that label)`` per distinct label, in label order, positions
+    ascending (one stable sort instead of a mask per label)."""
+    order = np.argsort(labels, kind="stable")
+    ordered = labels[order]
+    cuts = (np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist()
+    for start, end in zip([0, *cuts], [*cuts, len(order)]):
+        yield int(ordered[start]), order[start:end]
+
+
 class Pool:
     """The people in one (state, group), with the thresholds of the state's exits.
 
@@ -197,10 +207,10 @@ class MigrantPopulation:
                 self._remove(self.pools[(first, int(group[0]))], rows)
             return first
         code = state.astype(np.int64) * 256 + group
-        for c in np.unique(code):
-            s, g = divmod(int(c), 256)
+        for c, at in _positions_by_label(code):
+            s, g = divmod(c, 256)
             if not _NOT_IN_POOL[s + 1]:
-                self._remove(self.pools[(s, g)], rows[code == c])
+                self._remove(self.pools[(s, g)], rows[at])
         return first if (state == first).all() else None
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
@@ -219,7 +229,7 @@ class MigrantPopulation:
     def _count_places(self, rows: np.ndarray, role, sign: int) -> None:
         """Add ``sign`` to the compound counts of ``rows`` with ``role`` (scalar, or per row; 0 = none)."""
         comp = self.cols["compound"][rows]
-        if np.ndim(role):
+        if isinstance(role, np.ndarray):
             sel = (role > 0) & (comp >= 0)
             comp, role = comp[sel], role[sel]
         elif role == 0:
@@ -234,7 +244,7 @@ class MigrantPopulation:
             grown = np.zeros((3, max(2 * counts.shape[1], top + 1)), dtype=np.int64)
             grown[:, : counts.shape[1]] = counts
             self._compound_counts = counts = grown
-        if np.ndim(role):
+        if isinstance(role, np.ndarray):
             np.add.at(counts.reshape(-1), role * counts.shape[1] + comp, sign)
         else:
             counts[role] += sign * np.bincount(comp, minlength=counts.shape[1])
@@ -265,7 +275,7 @@ class MigrantPopulation:
         # (one role for all when they share a state; nothing changes if neither role nor compound does)
         old_role = _ROLE[c["state"][rows] + 1] if old is None else _ROLE[old + 1]
         new_role = _ROLE[int(state) + 1]
-        recount = compound is not None or np.ndim(old_role) > 0 or old_role != new_role
+        recount = compound is not None or isinstance(old_role, np.ndarray) or old_role != new_role
         if recount:
             self._count_places(rows, old_role, -1)
             if compound is not None:
@@ -280,14 +290,13 @@ class MigrantPopulation:
             self._count_places(rows, new_role, +1)
         if state in ABSORBING:
             return
-        if np.ndim(group) == 0:
+        if not isinstance(group, np.ndarray):
             self._append(self.pool(state, int(group)), rows, targets)
         elif group.min() == group.max():
             self._append(self.pool(state, int(group[0])), rows, targets)
         else:
-            for g in np.unique(group):
-                sel = group == g
-                self._append(self.pool(state, int(g)), rows[sel], targets[sel])
+            for g, at in _positions_by_label(group):
+                self._append(self.pool(state, g), rows[at], targets[at])
 
     def _append(self, pool: Pool, rows: np.ndarray, targets: np.ndarray) -> None:
         k = len(rows)

@@ -171,7 +171,7 @@ class Streams:
         u = self.uniform(name, entity, occasion)
         mean = np.asarray(mean, dtype=np.float64)
         if mean.shape != u.shape:
-            mean, u = np.broadcast_arrays(mean, u)
+            mean, u = np.broadcast_arrays(mean, u) if mean.ndim else (np.full(u.shape, mean), u)
         out = np.zeros(mean.shape, dtype=np.int64)
         pos = mean > 0
         if pos.any():
@@ -187,7 +187,7 @@ class Streams:
         mean_days = np.asarray(mean_days, dtype=np.float64)
         mu = np.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
         # two uniforms per draw in one pass: [..., 0] for the normal, [..., 1] for the rounding
-        entity, occasion = np.atleast_1d(entity), np.atleast_1d(np.asarray(occasion, dtype=np.int64))
+        entity, occasion = np.array(entity, ndmin=1, copy=None), np.array(occasion, dtype=np.int64, ndmin=1, copy=None)
         u = self.uniform(name, entity[..., None], occasion[..., None] * 2 + _PAIR)
         x = np.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
         return np.floor(x + u[..., 1]).astype(np.int64)

@@ -65,7 +65,8 @@ def choose_paths(m, rows: np.ndarray, day: int) -> np.ndarray:
     start, blocks, block = paths.od_start, paths.block_start, paths.block_of_path
     top = np.maximum.reduceat(util, blocks)
     with np.errstate(invalid="ignore"):  # -inf - -inf (every itinerary of a pair closed) -> nan -> 0
-        expu = np.nan_to_num(np.exp(util - top[block]), nan=0.0)
+        expu = np.exp(util - top[block])
+    expu[np.isnan(expu)] = 0.0
     totals = np.add.reduceat(expu, blocks)
     share = np.where(totals[block] > 0, expu / np.where(totals > 0, totals, 1.0)[block], 1.0 / paths.block_size[block])
     cs = np.cumsum(share)
