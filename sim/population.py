@@ -8,11 +8,13 @@ People in a non-absorbing state also sit in a compact *pool* for that state (and
 at a destination, that country), which stores the thresholds of the state's exits
 (:mod:`sim.lifecycle`) contiguously. A day's work on a state is then a vectorised compare of
 those thresholds with the state's clocks, and moving people between states costs O(moved)
-(tombstone plus append). No Python loop over people anywhere.
+(tombstone plus append; these two per-slot loops are compiled with numba). No Python loop over
+people anywhere.
 """
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from .agents.table import column_views
@@ -70,6 +72,29 @@ def _positions_by_label(labels: np.ndarray):
     cuts = (np.flatnonzero(ordered[1:] != ordered[:-1]) + 1).tolist()
     for start, end in zip([0, *cuts], [*cuts, len(order)]):
         yield int(ordered[start]), order[start:end]
+
+
+@numba.njit(cache=True)
+def _tombstone(pool_rows, pool_targets, pos, rows):
+    """Mark the pool slots of ``rows`` dead: row -1, every threshold +inf (never due)."""
+    for r in rows:
+        slot = pos[r]
+        pool_rows[slot] = -1
+        pool_targets[:, slot] = np.inf
+
+
+@numba.njit(cache=True)
+def _place(pool_rows, pool_targets, newest_low, pos, rows, targets, start):
+    """Put ``rows`` with their exit thresholds (``targets[i, j]``) in the pool slots from
+    ``start`` on, record each row's slot in ``pos``, and lower ``newest_low[j]`` to the lowest
+    new threshold of exit j."""
+    for i in range(len(rows)):
+        slot = start + i
+        pool_rows[slot] = rows[i]
+        pos[rows[i]] = slot
+        for j in range(targets.shape[1]):
+            pool_targets[j, slot] = targets[i, j]
+            newest_low[j] = min(newest_low[j], targets[i, j])
 
 
 class Pool:
@@ -215,9 +240,7 @@ class MigrantPopulation:
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
         """Remove ``rows`` from ``pool`` (tombstones); compact when over a quarter of the slots are dead."""
-        positions = self.cols["pos"][rows]
-        pool.rows[positions] = -1
-        pool.targets[:, positions] = np.inf
+        _tombstone(pool.rows, pool.targets, self.cols["pos"], rows)
         pool.live -= len(rows)
         if pool.n > 4096 and 4 * (pool.n - pool.live) > pool.n:  # over a quarter dead: compact
             keep = pool.rows[: pool.n] >= 0
@@ -301,10 +324,7 @@ class MigrantPopulation:
     def _append(self, pool: Pool, rows: np.ndarray, targets: np.ndarray) -> None:
         k = len(rows)
         pool._reserve(k)
-        pool.rows[pool.n : pool.n + k] = rows
-        pool.targets[:, pool.n : pool.n + k] = targets.T
-        np.minimum(pool.newest_low, targets.min(axis=0), out=pool.newest_low)
-        self.cols["pos"][rows] = np.arange(pool.n, pool.n + k)
+        _place(pool.rows, pool.targets, pool.newest_low, self.cols["pos"], rows, targets, pool.n)
         pool.n += k
         pool.live += k
 
