@@ -8,7 +8,7 @@ per-replicate effect (scenario minus baseline, summed over the comparison window
 both designs, and their ratio: how many times more replicates independent seeds need for
 the same precision. Both designs estimate the same mean effect.
 
-Usage (full default horizon; about (1 + 2 x scenarios) x R runs of ~12 s each)::
+Usage (full default horizon; about (1 + 2 x scenarios) x R runs of ~8-12 s each)::
 
     python benchmarks/crn_variance.py --replicates 20 --workers 2 \
         --scenarios departure_screening,joint_training,extradition [--out crn.csv] [key=value ...]
