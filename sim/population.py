@@ -227,7 +227,8 @@ class MigrantPopulation:
         state = self.cols["state"][rows]
         group = self.cols["group"][rows]
         first = int(state[0])
-        if state.min() == state.max() and group.min() == group.max():
+        same_state = state.min() == state.max()
+        if same_state and group.min() == group.max():
             if not _NOT_IN_POOL[first + 1]:
                 self._remove(self.pools[(first, int(group[0]))], rows)
             return first
@@ -236,7 +237,7 @@ class MigrantPopulation:
             s, g = divmod(c, 256)
             if not _NOT_IN_POOL[s + 1]:
                 self._remove(self.pools[(s, g)], rows[at])
-        return first if (state == first).all() else None
+        return first if same_state else None
 
     def _remove(self, pool: Pool, rows: np.ndarray) -> None:
         """Remove ``rows`` from ``pool`` (tombstones); compact when over a quarter of the slots are dead."""
@@ -267,10 +268,8 @@ class MigrantPopulation:
             grown = np.zeros((3, max(2 * counts.shape[1], top + 1)), dtype=np.int64)
             grown[:, : counts.shape[1]] = counts
             self._compound_counts = counts = grown
-        if isinstance(role, np.ndarray):
-            np.add.at(counts.reshape(-1), role * counts.shape[1] + comp, sign)
-        else:
-            counts[role] += sign * np.bincount(comp, minlength=counts.shape[1])
+        flat = counts.reshape(-1)  # a view: row ``role``, column ``compound``
+        flat += sign * np.bincount(role * counts.shape[1] + comp, minlength=flat.size)
 
     def enter(
         self,

@@ -284,3 +284,21 @@ def test_a_run_without_recruiters_works(base_cfg, world):
     for _ in range(30):
         m.step()
     assert m.daily()["contacts"].sum() == 0 and m.recruiters.n == 0
+
+
+def test_a_column_named_like_an_attribute_is_refused():
+    """Column properties are installed on the class: one that would hide a method is an error."""
+    from sim.agents.table import AgentTable
+
+    with pytest.raises(TypeError, match=r"Shadowing\.append: a column would hide"):
+        type("Shadowing", (AgentTable,), {}, schema={"append": np.dtype(np.int64)})
+
+    class Table(AgentTable, schema={"size": np.dtype(np.float64)}):
+        pass
+
+    t = Table(capacity=4)
+    t.append(size=2.5)
+    t.append(size=4.0)
+    np.testing.assert_array_equal(t.size, [2.5, 4.0])  # a view of the rows in use
+    t.size[0] = 1.0
+    assert t.cols["size"][0] == 1.0
