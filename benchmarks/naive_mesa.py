@@ -58,7 +58,7 @@ import mesa
 import numpy as np
 
 import sim
-from sim.config import COUNTRIES
+import sim.world
 from sim.lifecycle import HomeReason, State
 
 START_DATE, END_DATE = "2024-01-01", "2024-12-31"
@@ -82,8 +82,9 @@ _F = {name: i for i, name in enumerate(FLOWS)}
 
 
 def _switches(seed: int, deceived_share: float) -> list[str]:
-    off = [f"params.destination_police.raid_rate.{c}=0" for c in COUNTRIES]
-    off += [f"params.compounds.opening_rate.{c}=0" for c in COUNTRIES]
+    countries = sim.world.World(sim.load_config([]).world).destination_countries
+    off = [f"params.destination_police.raid_rate.{c}=0" for c in countries]
+    off += [f"params.compounds.opening_rate.{c}=0" for c in countries]
     return [
         f"seed={seed}",
         f"start_date={START_DATE}",
@@ -219,7 +220,7 @@ class Migrant(mesa.Agent):
 
     def resell(self, m: NaiveModel, day: int) -> None:
         """Sold to another open compound drawn by vacancies + 1, in another country with ``resale_abroad_share``."""
-        rng, k = m.rng, len(COUNTRIES)
+        rng, k = m.rng, m.n_countries
         country = self.country
         if rng.random() < m.resale_abroad_share:
             other = (country + 1 + min(int(rng.random() * (k - 1)), k - 2)) % k
@@ -313,6 +314,7 @@ class NaiveModel(mesa.Model):
         self._handover_mu = math.log(e.handover_days) - 0.5 * 0.5**2
 
         comp = engine.compounds
+        self.n_countries = len(engine.countries)
         self.comp_country = comp.country.astype(np.int64).copy()
         self.comp_capacity = comp.capacity.copy()
         self.comp_violence = comp.violence.tolist()
@@ -331,7 +333,7 @@ class NaiveModel(mesa.Model):
         self.n_days = engine.n_days
         self.cases = 0
         self.awareness = 1.0
-        self.queue = [deque() for _ in COUNTRIES]
+        self.queue = [deque() for _ in range(self.n_countries)]
         self.counts = np.zeros(len(State), dtype=np.int64)
         np.add.at(self.counts, pop.state[rows].astype(np.int64), 1)
         self.home_reasons = np.zeros(len(HomeReason), dtype=np.int64)
@@ -379,7 +381,7 @@ def engine_occupancy(cfg: sim.TipsimConfig) -> tuple[np.ndarray, np.ndarray, sim
     model = sim.TraffickingModel(cfg)
     history = np.zeros((model.n_days, len(State)), dtype=np.int64)
     while model.running:
-        day = model.day
+        day = model.days_done
         model.step()
         history[day] = model.population.state_counts()
     pop = model.population

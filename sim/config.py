@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from .draws import MAX_LEGS
 from .params import NON_NEGATIVE, POSITIVE, PROBABILITY, iter_params, param
 
-COUNTRIES = ("KH", "MM", "LA")
-"""Destination countries that have compounds: Cambodia, Myanmar, Laos (ISO 3166 alpha-2)."""
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+"""Country codes (ISO 3166 alpha-2) key the per-country parameter tables; the destination
+countries themselves come from the world's locations (:attr:`sim.world.World.destination_countries`)."""
 
 PLATFORMS = ("facebook", "instagram", "tiktok", "telegram", "job_site")
 """Online channels through which recruiters post job offers."""
@@ -100,7 +103,7 @@ class TravelParams:
 class CompoundParams:
     """Scam and gambling compounds: size, growth, violence, ransom, resale and raid responses."""
 
-    initial_count: dict[str, float] = param({"KH": 20, "MM": 4, "LA": 3}, "compounds", "Compounds employing Indonesians at the start date, by country.", bounds=NON_NEGATIVE, source="assumed (Amnesty 2025 counts 53 compounds in Cambodia, targets.csv compounds_kh_2025)")
+    initial_count: dict[str, float] = param({"KH": 20, "MM": 4, "LA": 3}, "compounds", "Compounds employing Indonesians at the start date, by country.", bounds=(0, 10000), other_countries=0.0, source="assumed (Amnesty 2025 counts 53 compounds in Cambodia, targets.csv compounds_kh_2025)")
     capacity_mean: float = param(300.0, "workers", "Mean number of Indonesian worker places in a compound (log-normal).", bounds=POSITIVE, plausible=(100, 2000), source="tuned (KBRI cases 2020, WNI stock)")
     capacity_log_sd: float = param(0.6, "log units", "Log-normal spread of compound capacity.", bounds=(0, 5), plausible=(0.3, 1.0))
     initial_fill: float = param(0.9, "probability", "Share of places filled on the start date.", bounds=PROBABILITY, plausible=(0.3, 0.9), source="tuned (KBRI cases 2020)")
@@ -109,9 +112,9 @@ class CompoundParams:
     scam_share_new: float = param(0.95, "probability", "Share of newly opened compounds in online scams.", bounds=PROBABILITY, plausible=(0.7, 0.95), source="tuned (KBRI scam share 2024)")
     growth_rate: float = param(1.5, "1/year", "Capacity growth rate of a scam compound whose fill is above the threshold, before market saturation.", bounds=NON_NEGATIVE, plausible=(0.3, 2.5), source="tuned (WNI stock 2023-2024)")
     growth_rate_gambling: float = param(0.8, "1/year", "Capacity growth rate of an online-gambling compound (Cambodia banned new online-gambling licences in 2019; the boom was in scams).", bounds=NON_NEGATIVE, plausible=(0.0, 1.0), source="tuned (KBRI scam share 2024)")
-    market_capacity: dict[str, float] = param({"KH": 180000.0, "MM": 15000.0, "LA": 10000.0}, "places", "Places for Indonesian workers a country's compound sector saturates at: growth and openings scale with (1 - capacity / market_capacity).", bounds=POSITIVE, source="tuned (KH: WNI stock 2024; MM, LA: ministry cumulative cases)")
+    market_capacity: dict[str, float] = param({"KH": 180000.0, "MM": 15000.0, "LA": 10000.0}, "places", "Places for Indonesian workers a country's compound sector saturates at: growth and openings scale with (1 - capacity / market_capacity).", bounds=POSITIVE, other_countries=10000.0, source="tuned (KH: WNI stock 2024; MM, LA: ministry cumulative cases)")
     growth_fill_threshold: float = param(0.5, "probability", "Fill above which a compound expands.", bounds=PROBABILITY, plausible=(0.3, 0.9))
-    opening_rate: dict[str, float] = param({"KH": 8.0, "MM": 2.0, "LA": 1.5}, "compounds/year", "Rate at which new compounds employing Indonesians open in an unsaturated market, by country.", bounds=NON_NEGATIVE, source="assumed")
+    opening_rate: dict[str, float] = param({"KH": 8.0, "MM": 2.0, "LA": 1.5}, "compounds/year", "Rate at which new compounds employing Indonesians open in an unsaturated market, by country.", bounds=NON_NEGATIVE, other_countries=0.0, source="assumed")
     violence_mean: float = param(0.5, "index 0-1", "Mean violence of a compound (Beta); lowers escape, raises exploitation of knowing workers.", bounds=PROBABILITY, plausible=(0.3, 0.7))
     violence_concentration: float = param(4.0, "dimensionless", "Concentration a+b of the Beta distribution of compound violence (higher = compounds more alike).", bounds=POSITIVE, plausible=(2, 10))
     ransom_median_usd: float = param(2800.0, "USD", "Median ransom asked to leave a compound (log-normal).", bounds=POSITIVE, plausible=(1000, 20000), source="IJM Cambodia US$2,800 (targets.csv ransom_cambodia)")
@@ -122,7 +125,7 @@ class CompoundParams:
     ransom_rate: float = param(0.0015, "1/day", "Hazard that a family pays the median ransom (scaled by median/ransom).", bounds=NON_NEGATIVE, plausible=(0.0003, 0.005))
     resale_rate: float = param(0.001, "1/day", "Hazard that a held person is sold to another compound.", bounds=NON_NEGATIVE, plausible=(0.0002, 0.004))
     resale_abroad_share: float = param(0.15, "probability", "Share of resales that cross into another destination country.", bounds=PROBABILITY, plausible=(0.05, 0.4))
-    visa_run_rate: float = param(0.001, "1/day", "Hazard that a knowing worker in Cambodia makes a visa run (an exit and a re-entry, counted as an entry).", bounds=NON_NEGATIVE, plausible=(0.0, 0.004), source="tuned (entries vs stock; issue 3: entries include visa runs)")
+    visa_run_rate: dict[str, float] = param({"KH": 0.001}, "1/day", "Hazard that a knowing worker makes a visa run (an exit and a re-entry into the country, counted as an entry), by country.", bounds=NON_NEGATIVE, plausible=(0.0, 0.004), other_countries=0.0, source="tuned (entries vs stock; issue 3: entries include visa runs)")
     close_prob: float = param(0.33, "probability", "Chance a raided compound closes (otherwise it shrinks).", bounds=PROBABILITY, plausible=(0.2, 0.6), source="Amnesty 2025: more than 2/3 kept operating after raids (targets.csv compounds_kh_2025)")
     relocate_prob: float = param(0.6, "probability", "Chance a closed compound re-opens elsewhere with its remaining workers.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     relocate_abroad_share: float = param(0.2, "probability", "Share of relocations that move to another country (displacement).", bounds=PROBABILITY, plausible=(0.05, 0.5))
@@ -171,8 +174,8 @@ class EmbassyParams:
 class DestinationPoliceParams:
     """Police of the destination countries (Cambodia, Myanmar, Laos): raids, rescue, deportation."""
 
-    raid_rate: dict[str, float] = param({"KH": 0.00005, "MM": 0.00005, "LA": 0.00005}, "1/day", "Hazard that a compound is raided, by country.", bounds=NON_NEGATIVE, source="tuned (KBRI cases 2020; baseline raids are rare outside crackdowns)")
-    leak_prob: dict[str, float] = param({"KH": 0.5, "MM": 0.7, "LA": 0.7}, "probability", "Chance a raid is leaked in advance (corruption) and finds almost no one.", bounds=PROBABILITY, source="assumed (Cambodia Tier 3 in the US TIP report 2022-2025, events.csv)")
+    raid_rate: dict[str, float] = param({"KH": 0.00005, "MM": 0.00005, "LA": 0.00005}, "1/day", "Hazard that a compound is raided, by country.", bounds=NON_NEGATIVE, other_countries=0.00005, source="tuned (KBRI cases 2020; baseline raids are rare outside crackdowns)")
+    leak_prob: dict[str, float] = param({"KH": 0.5, "MM": 0.7, "LA": 0.7}, "probability", "Chance a raid is leaked in advance (corruption) and finds almost no one, by country.", bounds=PROBABILITY, other_countries=0.7, source="assumed (Cambodia Tier 3 in the US TIP report 2022-2025, events.csv)")
     find_prob: float = param(0.6, "probability", "Share of the workforce found by a raid that is not leaked.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     leaked_find_prob: float = param(0.05, "probability", "Share of the workforce found by a leaked raid.", bounds=PROBABILITY, plausible=(0.0, 0.2))
     identify_prob: float = param(0.4, "probability", "Chance a held person found in a raid is identified as a victim (rescued) rather than detained as an offender.", bounds=PROBABILITY, plausible=(0.1, 0.8))
@@ -189,7 +192,7 @@ class MigrationParams:
     remigration_rate: float = param(0.0015, "1/day", "Hazard that a returnee who went knowingly sets out again (when compounds need workers).", bounds=NON_NEGATIVE, plausible=(0.0, 0.005), source="assumed (data README: no source gives a repeat-migration rate)")
     remigration_victim_factor: float = param(0.3, "multiplier", "Re-migration hazard of someone who was held, relative to a knowing returnee.", bounds=NON_NEGATIVE, plausible=(0.0, 1.0))
     remigration_intercepted_factor: float = param(1.0, "multiplier", "Re-migration hazard of someone intercepted before arrival, relative to a knowing returnee.", bounds=NON_NEGATIVE, plausible=(0.2, 2.0))
-    background_entries_per_day: float = param(25.0, "entries/day", "Indonesian entries into Cambodia outside the pipeline (tourists, business) in normal times.", bounds=NON_NEGATIVE, plausible=(0, 100), source="assumed (no source splits Indonesian arrivals by purpose)")
+    background_entries_per_day: dict[str, float] = param({"KH": 25.0}, "entries/day", "Indonesian entries into a destination country outside the pipeline (tourists, business) in normal times, by country.", bounds=NON_NEGATIVE, plausible=(0, 100), other_countries=0.0, source="assumed (no source splits Indonesian arrivals by purpose)")
 
 
 @dataclass
@@ -217,8 +220,10 @@ class WorldConfig:
     locations: str = "locations.csv"
     routes: str = "routes.csv"
     closures: str = "closures.csv"
+    countries: str = "countries.csv"
+    """Names of the world's countries (``country, name``); optional: codes stand for names without it."""
     max_legs: int = 6
-    """Longest itinerary (in legs) considered when enumerating routes."""
+    """Longest itinerary (in legs) considered when enumerating routes (at most 64, the legs the random-number layout leaves room for)."""
 
 
 @dataclass
@@ -227,6 +232,9 @@ class ScenarioMeta:
 
     name: str = "baseline"
     description: str = ""
+    reference_country: str = "KH"
+    """The destination country whose embassy caseload a comparison reports and outside which
+    arrivals count as displacement (a destination country of the world)."""
 
 
 EXECUTORS = ("serial", "processes", "dask")
@@ -321,14 +329,19 @@ def validate_params(params: ModelParams) -> None:
             parse_date(value, f"params.{name}")
             continue
         if isinstance(value, dict):
-            allowed = PLATFORMS if name.endswith("platform_shares") else COUNTRIES
+            if "other_countries" in meta:  # a per-country table: keys are country codes
+                for k in value:
+                    if not COUNTRY_CODE.fullmatch(str(k)):
+                        raise ConfigError(f"params.{name}.{k}: not a country code; use ISO 3166 alpha-2 codes such as KH")
+            else:
+                for k in value:
+                    if k not in PLATFORMS:
+                        raise ConfigError(f"params.{name}.{k}: unknown key; allowed: {', '.join(PLATFORMS)}")
+                missing = [k for k in PLATFORMS if k not in value]
+                if missing:
+                    raise ConfigError(f"params.{name}: missing {', '.join(missing)}; needs all of {', '.join(PLATFORMS)}")
             for k, v in value.items():
-                if k not in allowed:
-                    raise ConfigError(f"params.{name}.{k}: unknown key; allowed: {', '.join(allowed)}")
                 check_number(f"params.{name}.{k}", v, meta["bounds"], meta["unit"])
-            missing = [k for k in allowed if k not in value]
-            if missing:
-                raise ConfigError(f"params.{name}: missing {', '.join(missing)}; needs all of {', '.join(allowed)}")
             continue
         check_number(f"params.{name}", value, meta["bounds"], meta["unit"])
     shares = params.recruitment.platform_shares
@@ -369,8 +382,8 @@ def validate(cfg: TipsimConfig) -> list:
         raise ConfigError(f"sweep.design = {cfg.sweep.design!r}: unknown design; allowed: {', '.join(SWEEP_DESIGNS)}")
     if cfg.sweep.n < 1:
         raise ConfigError(f"sweep.n = {cfg.sweep.n}: must be >= 1")
-    if cfg.world.max_legs < 1:
-        raise ConfigError(f"world.max_legs = {cfg.world.max_legs}: must be >= 1")
+    if not 1 <= cfg.world.max_legs <= MAX_LEGS:
+        raise ConfigError(f"world.max_legs = {cfg.world.max_legs}: must be within [1, {MAX_LEGS}] (legs per itinerary the random-number layout holds)")
     validate_params(cfg.params)
     from .interventions import build_interventions  # late import: interventions need config
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import COUNTRIES, PLATFORMS, ModelParams
+from .config import PLATFORMS, ModelParams
+from .params import per_country
 
 LEVER_DOCS: dict[str, str] = {
     "exit_detect": "per location: chance an exit check on a leg leaving it stops a would-be victim (deceived first-timer)",
@@ -87,19 +88,20 @@ class Levers:
         """The levers set by the agencies' own parameters (no intervention)."""
         n_loc = len(world.ids)
         kind, country = world.kind, world.country
+        destination_country = world.location_dest_country >= 0
         im = params.immigration
         exit_detect = np.zeros(n_loc)
         exit_detect[kind == "hub"] = im.exit_detect
-        abroad_passable = np.isin(kind, ("transit", "border")) & ~np.isin(country, COUNTRIES) & (country != "ID")
+        abroad_passable = np.isin(kind, ("transit", "border")) & ~destination_country & (country != "ID")
         exit_detect[abroad_passable] = im.transit_exit_detect
         entry_detect = np.zeros(n_loc)
-        entry_detect[np.isin(country, COUNTRIES) & np.isin(kind, ("transit", "border"))] = im.entry_detect
+        entry_detect[destination_country & np.isin(kind, ("transit", "border"))] = im.entry_detect
         exit_fp = np.where(kind == "hub", im.exit_false_positive, 0.0)
         n_origin = len(world.origins)
         dp = params.destination_police
         em = params.embassy
-        per_country = lambda d: np.array([d[c] for c in COUNTRIES], dtype=float)  # noqa: E731
-        full = lambda v: np.full(len(COUNTRIES), float(v))  # noqa: E731
+        countries = world.destination_countries
+        full = lambda v: np.full(len(countries), float(v))  # noqa: E731
         return cls(
             exit_detect=exit_detect,
             exit_false_positive=exit_fp,
@@ -112,19 +114,19 @@ class Levers:
             arrest_domestic=np.array(params.indonesian_police.arrest_rate),
             arrest_abroad=np.array(params.indonesian_police.abroad_arrest_rate),
             recruiter_entry=np.array(1.0),
-            raid_rate=per_country(dp.raid_rate),
-            leak_prob=per_country(dp.leak_prob),
+            raid_rate=per_country(dp, "raid_rate", countries),
+            leak_prob=per_country(dp, "leak_prob", countries),
             find_prob=full(dp.find_prob),
             identify_prob=full(dp.identify_prob),
             targeted_rescue_rate=full(dp.targeted_rescue_rate),
-            release_rate=np.zeros(len(COUNTRIES)),
+            release_rate=np.zeros(len(countries)),
             close_prob=full(params.compounds.close_prob),
             relocate_abroad_share=full(params.compounds.relocate_abroad_share),
-            repatriation_speed=np.ones(len(COUNTRIES)),
+            repatriation_speed=np.ones(len(countries)),
             repatriation_capacity=full(em.repatriation_capacity),
-            deport_speed=np.ones(len(COUNTRIES)),
+            deport_speed=np.ones(len(countries)),
             deport_capacity=full(dp.deport_capacity),
-            report_rate=np.ones(len(COUNTRIES)),
+            report_rate=np.ones(len(countries)),
         )
 
     def copy(self) -> Levers:
@@ -154,3 +156,35 @@ class Levers:
                      "exit_detect", "entry_detect", "exit_false_positive", "passport_postpone", "legal_channel",
                      "platform_pressure"):
             np.clip(getattr(self, name), 0.0, 1.0, out=getattr(self, name))
+
+
+class LeverSchedule:
+    """Each day's levers: the baseline changed by every intervention active that day.
+
+    Args:
+        base: the levers set by the agencies' own parameters.
+        interventions: the run's interventions (bound to the world).
+        n_days: days in the horizon.
+    """
+
+    def __init__(self, base: Levers, interventions: list, n_days: int):
+        self.base = base
+        self.interventions = interventions
+        self.levels = np.array([iv.levels for iv in interventions]).reshape(len(interventions), n_days)
+        """Delivery level of each intervention (rows) on each day (columns), 0-1."""
+        self._last: tuple[np.ndarray, Levers] | None = None
+
+    def for_day(self, day: int) -> Levers:
+        """Today's levers (the baseline object itself when nothing is active; reused while no level changes)."""
+        levels = self.levels[:, day]
+        if not levels.any():
+            return self.base
+        if self._last is not None and np.array_equal(levels, self._last[0]):
+            return self._last[1]
+        levers = self.base.copy()
+        for iv, level in zip(self.interventions, levels):
+            if level > 0:
+                iv.apply(levers, level)
+        levers.cap_probabilities()
+        self._last = (levels.copy(), levers)
+        return levers

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .config import COUNTRIES
+from .lifecycle import AT_DESTINATION, State
 
 FLOW, STOCK, MONEY = "flow", "stock", "money"
 
@@ -31,17 +31,11 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "false_positive_stops": (FLOW, "persons/day", "Legitimate travellers stopped by departure screening."),
     "in_transit": (STOCK, "persons", "People travelling along an itinerary."),
     "arrivals_compound": (FLOW, "persons/day", "Arrivals at a compound (all destination countries)."),
-    "arrivals_compound_KH": (FLOW, "persons/day", "Arrivals at compounds in Cambodia."),
-    "arrivals_compound_MM": (FLOW, "persons/day", "Arrivals at compounds in Myanmar (displacement outcome)."),
-    "arrivals_compound_LA": (FLOW, "persons/day", "Arrivals at compounds in Laos (displacement outcome)."),
+    "displacement": (FLOW, "persons/day", "Arrivals at compounds outside the scenario's reference country (scenario.reference_country; displacement outcome)."),
     "new_victims": (FLOW, "persons/day", "People who became held in a compound: deceived arrivals plus knowing workers who became held."),
     "new_victims_deceived": (FLOW, "persons/day", "Deceived arrivals (held from arrival)."),
     "exploited": (STOCK, "persons", "People held in compounds (all destination countries)."),
-    "exploited_KH": (STOCK, "persons", "People held in compounds in Cambodia."),
-    "exploited_MM": (STOCK, "persons", "People held in compounds in Myanmar."),
-    "exploited_LA": (STOCK, "persons", "People held in compounds in Laos."),
     "working": (STOCK, "persons", "Knowing workers in compounds who are not held (all countries)."),
-    "working_KH": (STOCK, "persons", "Knowing workers in compounds in Cambodia."),
     "person_days_exploited": (FLOW, "person-days/day", "Person-days spent held today (the end-of-day held stock times one day)."),
     "escaped": (FLOW, "persons/day", "Escapes from compounds."),
     "rescued": (FLOW, "persons/day", "Rescues (raids plus targeted rescues after a report)."),
@@ -58,17 +52,12 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "repatriated": (FLOW, "persons/day", "Repatriations arranged by an embassy."),
     "self_returned": (FLOW, "persons/day", "Escaped or released people who went home without the embassy."),
     "remigrations": (FLOW, "persons/day", "Returnees who set out again (repeat migration)."),
-    "embassy_cases": (FLOW, "cases/day", "New cases at KBRI Phnom Penh (Cambodia)."),
-    "embassy_cases_scam": (FLOW, "cases/day", "New KBRI Phnom Penh cases from online-scam compounds (rest: online gambling)."),
-    "embassy_cases_tppo": (FLOW, "cases/day", "New KBRI Phnom Penh cases indicated as trafficking (TPPO) victims."),
+    "embassy_cases": (FLOW, "cases/day", "New cases at the Indonesian embassy in the scenario's reference country (scenario.reference_country; KBRI Phnom Penh by default)."),
+    "embassy_cases_scam": (FLOW, "cases/day", "New cases at the reference country's embassy from online-scam compounds (rest: online gambling)."),
+    "embassy_cases_tppo": (FLOW, "cases/day", "New cases at the reference country's embassy indicated as trafficking (TPPO) victims."),
     "embassy_cases_region": (FLOW, "cases/day", "New cases at the Indonesian embassies of all modelled destinations (Cambodia, Myanmar, Laos)."),
     "embassy_cases_scam_region": (FLOW, "cases/day", "New online-scam-compound cases at all modelled embassies."),
     "tppo_victims_identified": (FLOW, "cases/day", "New cases at all modelled embassies indicated as trafficking (TPPO) victims."),
-    "wni_in_cambodia": (STOCK, "persons", "Indonesians of the pipeline in Cambodia: in compounds, escaped, rescued, released, detained or in the embassy shelter."),
-    "entries_cambodia": (FLOW, "entries/day", "All Indonesian entries into Cambodia: migrants' arrivals, visa-run re-entries and other visitors."),
-    "entries_cambodia_migrants": (FLOW, "entries/day", "Migrants' crossings into Cambodia on their itinerary."),
-    "entries_visa_runs": (FLOW, "entries/day", "Re-entries of knowing workers after a visa run."),
-    "entries_background": (FLOW, "entries/day", "Other Indonesian visitors (tourists, business) outside the pipeline."),
     "recruiters_active": (STOCK, "recruiters", "Active recruiters."),
     "recruiters_lying_low": (STOCK, "recruiters", "Active recruiters lying low after an arrest nearby."),
     "recruiters_arrested": (FLOW, "recruiters/day", "Recruiters arrested."),
@@ -77,15 +66,41 @@ COLUMNS: dict[str, tuple[str, str, str]] = {
     "recruiters_quit": (FLOW, "recruiters/day", "Recruiters quitting for lack of demand."),
     "platform_switches": (FLOW, "recruiters/day", "Recruiters moving to another platform under takedowns."),
     "compounds_active": (STOCK, "compounds", "Open compounds (all countries)."),
-    "compounds_active_KH": (STOCK, "compounds", "Open compounds in Cambodia."),
     "compounds_opened": (FLOW, "compounds/day", "New compounds opening (not relocations)."),
     "compounds_raided": (FLOW, "compounds/day", "Raids on compounds."),
     "compounds_closed": (FLOW, "compounds/day", "Raided compounds that closed."),
     "compounds_relocated": (FLOW, "compounds/day", "Closed compounds re-opening elsewhere."),
     "compounds_relocated_abroad": (FLOW, "compounds/day", "Relocations into another country (displacement)."),
-    "capacity_KH": (STOCK, "places", "Places for Indonesian workers in open compounds in Cambodia."),
     "intervention_cost_usd": (MONEY, "USD/day", "Cost of all interventions delivered today."),
 }
+
+
+PER_COUNTRY: dict[str, tuple[str, str, str]] = {
+    "arrivals_compound_{c}": (FLOW, "persons/day", "Arrivals at compounds in {name}."),
+    "exploited_{c}": (STOCK, "persons", "People held in compounds in {name}."),
+    "working_{c}": (STOCK, "persons", "Knowing workers in compounds in {name} who are not held."),
+    "embassy_cases_{c}": (FLOW, "cases/day", "New cases at the Indonesian embassy in {name}."),
+    "embassy_cases_scam_{c}": (FLOW, "cases/day", "New cases at the Indonesian embassy in {name} from online-scam compounds (rest: online gambling)."),
+    "embassy_cases_tppo_{c}": (FLOW, "cases/day", "New cases at the Indonesian embassy in {name} indicated as trafficking (TPPO) victims."),
+    "wni_in_{c}": (STOCK, "persons", "Indonesians of the pipeline in {name}: in compounds, escaped, rescued, released, detained or in the embassy shelter."),
+    "entries_{c}": (FLOW, "entries/day", "All Indonesian entries into {name}: migrants' arrivals, visa-run re-entries and other visitors."),
+    "entries_migrants_{c}": (FLOW, "entries/day", "Migrants' crossings into {name} on their itinerary."),
+    "entries_visa_runs_{c}": (FLOW, "entries/day", "Re-entries into {name} of knowing workers after a visa run."),
+    "entries_background_{c}": (FLOW, "entries/day", "Other Indonesian visitors to {name} (tourists, business) outside the pipeline."),
+    "compounds_active_{c}": (STOCK, "compounds", "Open compounds in {name}."),
+    "capacity_{c}": (STOCK, "places", "Places for Indonesian workers in open compounds in {name}."),
+}
+"""Columns generated for every destination country of the world: ``{c}`` is its code, ``{name}`` its name."""
+
+
+def country_columns(countries: tuple[str, ...], names: dict[str, str] | None = None) -> dict[str, tuple[str, str, str]]:
+    """The per-country columns of :data:`PER_COUNTRY` for ``countries`` (codes, in world order)."""
+    names = names or {}
+    return {
+        pattern.format(c=c): (kind, unit, meaning.format(name=names.get(c, c)))
+        for pattern, (kind, unit, meaning) in PER_COUNTRY.items()
+        for c in countries
+    }
 
 
 def hub_columns(hub_ids: list[str]) -> dict[str, tuple[str, str, str]]:
@@ -105,13 +120,34 @@ def cost_columns(keys: list[str]) -> dict[str, tuple[str, str, str]]:
 class Recorder:
     """Preallocated daily columns; rules add flows to today's row, the model sets stocks."""
 
-    def __init__(self, n_days: int, columns: dict[str, tuple[str, str, str]]):
+    def __init__(self, n_days: int, columns: dict[str, tuple[str, str, str]], countries: tuple[str, ...] = (),
+                 reference: int = 0):
         self.columns = columns
+        self.countries = countries
+        self.reference = reference  # slot of the reference country in ``countries``
         self.day = 0
         self.data = {
             name: np.zeros(n_days, dtype=np.float64 if kind == MONEY else np.int64)
             for name, (kind, _, _) in columns.items()
         }
+
+    @classmethod
+    def for_model(cls, m) -> Recorder:
+        """The recorder of a model: the fixed columns, one set per destination country, per hub
+        and per intervention, with the interventions' costs (which follow from their schedule alone)."""
+        w = m.world
+        columns = {
+            **COLUMNS,
+            **country_columns(w.destination_countries, w.country_names),
+            **hub_columns([w.ids[h] for h in w.hubs]),
+            **cost_columns([iv.key for iv in m.interventions]),
+        }
+        rec = cls(m.n_days, columns, w.destination_countries, m.reference_country)
+        for iv in m.interventions:
+            rec.data[f"cost_{iv.key}"][:] = iv.daily_cost
+        if m.interventions:
+            rec.data["intervention_cost_usd"][:] = np.sum([iv.daily_cost for iv in m.interventions], axis=0)
+        return rec
 
     def add(self, name: str, n) -> None:
         """Add ``n`` events to today's flow ``name``."""
@@ -121,18 +157,58 @@ class Recorder:
         """Set today's stock ``name``."""
         self.data[name][self.day] = value
 
+    def add_per_country(self, pattern: str, counts) -> None:
+        """Add ``counts[c]`` (one per destination-country slot) to today's ``pattern.format(c=code)``."""
+        for code, n in zip(self.countries, counts):
+            self.data[pattern.format(c=code)][self.day] += n
+
     def cases(self, country: int, n: int, scam: int, tppo: int) -> None:
-        """Record new embassy cases in destination ``country`` (slot in COUNTRIES)."""
+        """Record new embassy cases in destination-country slot ``country``."""
         self.add("embassy_cases_region", n)
         self.add("embassy_cases_scam_region", scam)
         self.add("tppo_victims_identified", tppo)
-        if COUNTRIES[country] == "KH":
+        code = self.countries[country]
+        self.add(f"embassy_cases_{code}", n)
+        self.add(f"embassy_cases_scam_{code}", scam)
+        self.add(f"embassy_cases_tppo_{code}", tppo)
+        if country == self.reference:
             self.add("embassy_cases", n)
             self.add("embassy_cases_scam", scam)
             self.add("embassy_cases_tppo", tppo)
+
+    def arrivals(self, counts: np.ndarray) -> None:
+        """Record today's arrivals at compounds, ``counts[c]`` per destination-country slot."""
+        self.add("arrivals_compound", int(counts.sum()))
+        self.add_per_country("arrivals_compound_{c}", counts)
+        self.add("displacement", int(counts.sum() - counts[self.reference]))
 
     def frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
         """The daily table: one row per day, ``date`` first."""
         df = pd.DataFrame(self.data)
         df.insert(0, "date", dates)
         return df
+
+
+def record_stocks(m, today) -> None:
+    """End-of-day stocks: people by state and country, recruiters, compounds."""
+    pop, rec, day = m.population, m.record, today.day
+    countries = m.countries
+    exploited = [pop.count(State.EXPLOITED, g) for g in range(len(countries))]
+    working = [pop.count(State.WORKING, g) for g in range(len(countries))]
+    rec.set("exploited", sum(exploited))
+    rec.set("person_days_exploited", sum(exploited))
+    rec.set("working", sum(working))
+    comp = m.compounds
+    for g, code in enumerate(countries):
+        rec.set(f"exploited_{code}", exploited[g])
+        rec.set(f"working_{code}", working[g])
+        rec.set(f"wni_in_{code}", sum(pop.count(s, g) for s in AT_DESTINATION))
+        here = comp.open & (comp.country == g)
+        rec.set(f"compounds_active_{code}", int(here.sum()))
+        rec.set(f"capacity_{code}", int(round(comp.capacity[here].sum())))
+    rec.set("in_transit", pop.count(State.IN_TRANSIT))
+    rec.set("detained_stock", pop.count(State.DETAINED))
+    rec.set("in_shelter", pop.count(State.SHELTER))
+    rec.set("recruiters_active", len(m.recruiters.agents))
+    rec.set("recruiters_lying_low", int((m.recruiters.active & (m.recruiters.low_until > day)).sum()))
+    rec.set("compounds_active", int(comp.open.sum()))

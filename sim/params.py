@@ -26,6 +26,7 @@ def param(
     bounds: tuple[float, float] = NON_NEGATIVE,
     plausible: tuple[float, float] | None = None,
     source: str = "assumed",
+    other_countries: float | None = None,
 ) -> Any:
     """A model parameter with its metadata.
 
@@ -36,6 +37,8 @@ def param(
         bounds: values outside ``[lo, hi]`` are rejected at load time.
         plausible: the range a sensitivity analysis should cover (defaults to ``bounds``).
         source: public source, or ``"assumed"`` / ``"tuned (...)"`` when none exists.
+        other_countries: for a per-country table (a dict keyed by destination country), the
+            value of every destination country of the world that the table does not name.
     """
     meta = {
         "unit": unit,
@@ -44,9 +47,22 @@ def param(
         "plausible": plausible if plausible is not None else bounds,
         "source": source,
     }
+    if other_countries is not None:
+        meta["other_countries"] = other_countries
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda d=default: type(d)(d), metadata=meta)
     return field(default=default, metadata=meta)
+
+
+def per_country(group: Any, name: str, countries: tuple[str, ...]) -> "np.ndarray":
+    """The per-country table ``group.<name>`` as an array over ``countries`` (the world's
+    destination countries, in order); a country the table omits takes the parameter's
+    declared ``other_countries`` value."""
+    import numpy as np
+
+    table = getattr(group, name)
+    default = {f.name: f for f in dataclasses.fields(group)}[name].metadata["other_countries"]
+    return np.array([float(table.get(c, default)) for c in countries], dtype=float)
 
 
 def iter_params(obj: Any, prefix: str = ""):

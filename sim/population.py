@@ -61,6 +61,9 @@ COLUMNS: dict[str, np.dtype] = {
 }
 
 
+MANAGED = frozenset({"state", "group", "pos", "compound", "transitions", "state_day"})
+"""Columns kept by :meth:`MigrantPopulation.enter` (a person's state, pool slot, compound and CRN occasion counter)."""
+
 _NONE = np.empty(0, dtype=np.int64)
 
 
@@ -204,6 +207,25 @@ class MigrantPopulation:
         self.cols["state"][rows] = -1
         self.n += k
         return rows
+
+    # -- writing columns ---------------------------------------------------------------------
+
+    def set(self, rows: np.ndarray, **values) -> None:
+        """Set columns of ``rows`` (each value a scalar or one per row).
+
+        The columns that follow a person's place in the life cycle (:data:`MANAGED`) change
+        only through :meth:`enter`, which keeps pools and compound counts consistent.
+        """
+        for name, v in values.items():
+            if name in MANAGED:
+                raise ValueError(f"column {name!r} changes only when a person moves (MigrantPopulation.enter)")
+            self.cols[name][rows] = v
+
+    def increment(self, rows: np.ndarray, name: str, by: int = 1) -> None:
+        """Add ``by`` to column ``name`` of ``rows`` (unique rows)."""
+        if name in MANAGED:
+            raise ValueError(f"column {name!r} changes only when a person moves (MigrantPopulation.enter)")
+        self.cols[name][rows] += by
 
     # -- pools ------------------------------------------------------------------------------
 

@@ -24,7 +24,17 @@ import numba
 import numpy as np
 from scipy import special
 
+from .draws import MAX_COLUMNS, Draw, Layout
+
 _PAIR = np.arange(2)
+_COLUMNS = Layout((("occasion", None), ("column", MAX_COLUMNS)))
+"""Occasions of the columns of a multi-column uniform draw."""
+_PAIRS = Layout((("occasion", None), ("part", 2)))
+"""Occasions of the two uniforms behind one log-normal duration (the normal, the rounding)."""
+
+
+def _stream_name(draw: str | Draw) -> str:
+    return draw.stream if isinstance(draw, Draw) else draw
 
 # Person keys: (origin day + 1) << 40 | origin << 32 | k. Day 0 is reserved for the people
 # present on the start date; k counts contacts made that day in that origin (or, for the
@@ -112,20 +122,21 @@ class Streams:
     def _sequence(self, name: str) -> np.random.SeedSequence:
         return np.random.SeedSequence(self.seed, spawn_key=(*self.root.spawn_key, stable_hash(name)))
 
-    def key(self, name: str) -> np.uint64:
-        """The 64-bit key of stream ``name`` (cached per instance)."""
+    def key(self, name: str | Draw) -> np.uint64:
+        """The 64-bit key of stream ``name`` (a declared :class:`~sim.draws.Draw` or its name; cached per instance)."""
+        name = _stream_name(name)
         key = self._keys.get(name)
         if key is None:
             key = self._keys[name] = np.uint64(self._sequence(name).generate_state(1, dtype=np.uint64)[0])
         return key
 
-    def generator(self, name: str) -> np.random.Generator:
+    def generator(self, name: str | Draw) -> np.random.Generator:
         """A classic sequential generator for stream ``name`` (for set-up draws of fixed size)."""
-        return np.random.Generator(np.random.PCG64(self._sequence(name)))
+        return np.random.Generator(np.random.PCG64(self._sequence(_stream_name(name))))
 
     # -- counter-based draws -------------------------------------------------------------
 
-    def bits(self, name: str, entity, occasion=0) -> np.ndarray:
+    def bits(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """64 random bits per (entity, occasion) pair of stream ``name`` (broadcast arrays).
 
         ``mix((entity ^ stream_key) * K + (occasion + 1) * golden)``: along occasions this is
@@ -136,34 +147,34 @@ class Streams:
         """
         return _bits(*self._arguments(name, entity, occasion))
 
-    def uniform(self, name: str, entity, occasion=0) -> np.ndarray:
+    def uniform(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """Uniforms in [0, 1), one per (entity, occasion) pair: the top 53 of the :meth:`bits`, times 2^-53."""
         return _unit(*self._arguments(name, entity, occasion))
 
-    def _arguments(self, name: str, entity, occasion) -> tuple[np.ndarray, np.uint64, np.ndarray]:
+    def _arguments(self, name: str | Draw, entity, occasion) -> tuple[np.ndarray, np.uint64, np.ndarray]:
         """(entity, stream key, occasion) as uint64 arrays for the compiled hash."""
-        key = self._keys.get(name)
+        key = self._keys.get(name.stream if isinstance(name, Draw) else name)
         if key is None:
             key = self.key(name)
         entity = np.array(entity, dtype=np.uint64, ndmin=1, copy=None)
         occasion = np.array(occasion, dtype=np.uint64, ndmin=1, copy=None)
         return entity, key, occasion
 
-    def uniforms(self, name: str, entity, occasion, k: int) -> np.ndarray:
-        """``k`` independent uniforms per entity (shape ``(n, k)``) in one pass: column j is
-        occasion ``16 * occasion + j`` of stream ``name`` (k <= 16)."""
+    def uniforms(self, draw: Draw, entity, occasion) -> np.ndarray:
+        """``draw.columns`` independent uniforms per entity (shape ``(n, columns)``) in one pass:
+        column j is occasion ``16 * occasion + j`` of the draw's stream."""
         occasion = np.asarray(occasion, dtype=np.int64)
-        return self.uniform(name, np.asarray(entity)[:, None], occasion[..., None] * 16 + np.arange(k))
+        return self.uniform(draw, np.asarray(entity)[:, None], _COLUMNS.occasion(occasion=occasion[..., None], column=np.arange(draw.columns)))
 
-    def exponential(self, name: str, entity, occasion=0) -> np.ndarray:
+    def exponential(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """Exp(1) variates (thresholds of cumulative hazard)."""
         return -np.log1p(-self.uniform(name, entity, occasion))
 
-    def normal(self, name: str, entity, occasion=0) -> np.ndarray:
+    def normal(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """Standard normal variates by inversion (monotone in the uniform)."""
         return special.ndtri(_clip_unit(self.uniform(name, entity, occasion)))
 
-    def poisson(self, name: str, mean, entity, occasion=0) -> np.ndarray:
+    def poisson(self, name: str | Draw, mean, entity, occasion=0) -> np.ndarray:
         """Poisson counts by inversion of the CDF: monotone in ``mean`` for a fixed uniform.
 
         Paired across scenarios: a lower mean never gives a higher count for the same draw.
@@ -178,7 +189,7 @@ class Streams:
             out[pos] = np.maximum(np.ceil(special.pdtrik(u[pos], mean[pos])), 0)
         return out
 
-    def lognormal_days(self, name: str, mean_days, log_sd, entity, occasion=0) -> np.ndarray:
+    def lognormal_days(self, name: str | Draw, mean_days, log_sd, entity, occasion=0) -> np.ndarray:
         """Whole-day durations from a log-normal with the given mean (days) and log-sd.
 
         Rounded stochastically (``floor(x + u)``, u from a second stream), which keeps the mean
@@ -188,6 +199,6 @@ class Streams:
         mu = np.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
         # two uniforms per draw in one pass: [..., 0] for the normal, [..., 1] for the rounding
         entity, occasion = np.array(entity, ndmin=1, copy=None), np.array(occasion, dtype=np.int64, ndmin=1, copy=None)
-        u = self.uniform(name, entity[..., None], occasion[..., None] * 2 + _PAIR)
+        u = self.uniform(name, entity[..., None], _PAIRS.occasion(occasion=occasion[..., None], part=_PAIR))
         x = np.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
         return np.floor(x + u[..., 1]).astype(np.int64)

@@ -38,9 +38,9 @@ from .world import World
 PACKAGES = ("tipsim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "hydra-core", "omegaconf", "networkx")
 SUMMARY_FLOWS = (
     "contacts", "recruited", "departures", "intercepted", "arrivals_compound", "new_victims", "rescued",
-    "deported", "repatriated", "embassy_cases", "entries_cambodia", "recruiters_arrested",
+    "deported", "repatriated", "embassy_cases", "entries_KH", "recruiters_arrested",
 )
-SUMMARY_STOCKS = ("wni_in_cambodia", "exploited", "recruiters_active", "compounds_active")
+SUMMARY_STOCKS = ("wni_in_KH", "exploited", "recruiters_active", "compounds_active")
 
 
 @dataclass
@@ -180,8 +180,8 @@ def write_run(result: RunResult, cfg: TipsimConfig, out_dir: str | Path) -> Path
 def yearly_summary(daily: pd.DataFrame) -> pd.DataFrame:
     """Totals by year of the key flows, and year-end values of the key stocks."""
     year = daily["date"].dt.year
-    flows = daily.groupby(year)[list(SUMMARY_FLOWS)].sum()
-    stocks = daily.groupby(year)[list(SUMMARY_STOCKS)].last().add_suffix("_end")
+    flows = daily.groupby(year)[[c for c in SUMMARY_FLOWS if c in daily]].sum()  # a world without KH has no *_KH
+    stocks = daily.groupby(year)[[c for c in SUMMARY_STOCKS if c in daily]].last().add_suffix("_end")
     out = flows.join(stocks)
     out.index.name = "year"
     return out

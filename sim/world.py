@@ -28,7 +28,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .config import COUNTRIES, ConfigError, WorldConfig
+from .config import ConfigError, WorldConfig
 
 KINDS = ("origin", "hub", "transit", "border", "destination")
 MODES = ("air", "land", "sea")
@@ -39,6 +39,7 @@ MAX_ORIGINS = 240  # person-key origin slots 240-255 are reserved (recruiters, c
 _LOCATION_COLUMNS = ("id", "name", "country", "kind", "lat", "lon", "weight", "travellers_per_day")
 _ROUTE_COLUMNS = ("from", "to", "mode", "days_mean", "days_spread", "cost_usd", "checkpoint")
 _CLOSURE_COLUMNS = ("start", "end", "country", "travel_factor")
+_COUNTRY_COLUMNS = ("country", "name")
 
 
 class WorldError(ConfigError):
@@ -136,6 +137,7 @@ class World:
         self._load_locations(self.files["locations"])
         self._load_routes(self.files["routes"])
         self._load_closures(self.files["closures"])
+        self._load_country_names(base / cfg.countries)
         self._build_paths()
 
     # -- loading ----------------------------------------------------------------------------
@@ -163,12 +165,6 @@ class World:
         self.lon = _numbers(df, path, "lon", minimum=-180, maximum=180)
         self.weight = _numbers(df, path, "weight")
         self.travellers_per_day = _numbers(df, path, "travellers_per_day")
-        for i in np.flatnonzero(self.kind == "destination"):
-            if self.country[i] not in COUNTRIES:
-                raise WorldError(
-                    f"{path}: line {df.index[i]}, field 'country' = {self.country[i]!r}: destinations must be in "
-                    f"{', '.join(COUNTRIES)} (the countries with compound parameters)"
-                )
         self.origins = np.flatnonzero(self.kind == "origin")
         self.destinations = np.flatnonzero(self.kind == "destination")
         self.hubs = np.flatnonzero(self.kind == "hub")
@@ -185,7 +181,13 @@ class World:
         self.countries = sorted(set(self.country))
         self.country_index = {c: i for i, c in enumerate(self.countries)}
         self.location_country = np.array([self.country_index[c] for c in self.country])
-        self.dest_country = np.array([COUNTRIES.index(self.country[d]) for d in self.destinations])
+        # destination countries: every country with a destination location, in the order of the
+        # locations file (their slot keys per-country pools, levers and random draws)
+        self.destination_countries = tuple(dict.fromkeys(self.country[d] for d in self.destinations))
+        self.dest_country = np.array([self.destination_countries.index(self.country[d]) for d in self.destinations])
+        slot = {c: i for i, c in enumerate(self.destination_countries)}
+        self.location_dest_country = np.array([slot.get(c, -1) for c in self.country])
+        """Per location, the destination-country slot of its country (-1 outside the destination countries)."""
 
     def _load_routes(self, path: Path) -> None:
         df = _read(path, _ROUTE_COLUMNS)
@@ -226,6 +228,29 @@ class World:
                 raise WorldError(f"{path}: line {df.index[i]}, field 'end' = {b}: before start {a}")
         self.closure_country = _choice(df, path, "country", self.countries)
         self.closure_factor = _numbers(df, path, "travel_factor", minimum=0, maximum=1)
+
+    def _load_country_names(self, path: Path) -> None:
+        """Country names and map-label positions from ``countries.csv`` (``country, name``, optional
+        ``label_lon, label_lat``); where it is absent or silent, codes stand for names and maps put a
+        country's name above its locations."""
+        self.country_names = {c: c for c in self.countries}
+        self.country_label_at: dict[str, tuple[float, float]] = {}
+        if not path.is_file():
+            return
+        df = _read(path, _COUNTRY_COLUMNS)
+        for i, (code, name) in enumerate(zip(df["country"].str.strip(), df["name"].str.strip())):
+            if not code or not name:
+                raise WorldError(f"{path}: line {df.index[i]}, field '{'country' if not code else 'name'}': missing")
+            if code in self.country_names:
+                self.country_names[code] = name
+        if {"label_lon", "label_lat"} <= set(df.columns):
+            lon = _numbers(df, path, "label_lon", minimum=-180, maximum=180)
+            lat = _numbers(df, path, "label_lat", minimum=-90, maximum=90)
+            self.country_label_at = dict(zip(df["country"].str.strip(), zip(lon.tolist(), lat.tolist())))
+
+    def country_name(self, code: str) -> str:
+        """The name of country ``code`` (the code itself if the world does not name it)."""
+        return self.country_names.get(code, code)
 
     # -- derived ----------------------------------------------------------------------------
 

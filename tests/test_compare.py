@@ -88,7 +88,7 @@ def daily_frame() -> pd.DataFrame:
             for d in dates:
                 row = {c: 0 for c in cmp.source_columns()}
                 row.update(scenario=scenario, replicate=r, date=d, new_victims=10 + r + shift * (d.year == 2024),
-                           arrivals_compound_MM=1, arrivals_compound_LA=2)
+                           displacement=3)
                 rows.append(row)
     return pd.DataFrame(rows)
 
@@ -98,7 +98,7 @@ def test_window_totals_and_displacement():
     totals = cmp.window_totals(out, "2024-01-01", "2024-01-03").set_index(["scenario", "replicate"])
     assert totals.loc[("baseline", 1), "victims"] == 33
     assert totals.loc[("screening", 1), "victims"] == 30
-    assert totals.loc[("baseline", 0), "displacement_mm_la"] == 9  # (1 + 2) per day in Myanmar and Laos
+    assert totals.loc[("baseline", 0), "displacement"] == 9  # 3 a day outside the reference country
 
 
 def test_trajectory_bands():

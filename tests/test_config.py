@@ -23,7 +23,6 @@ from omegaconf import OmegaConf
 
 from sim import ConfigError, TipsimConfig, load_config
 from sim.config import (
-    COUNTRIES,
     EXECUTORS,
     PLATFORMS,
     CompoundParams,
@@ -262,18 +261,22 @@ def test_unknown_key_appended_with_plus_is_rejected(override):
 # --------------------------------------------------------------------------------------------
 
 
-def test_unknown_key_in_a_per_country_dict():
-    msg = compose_error(["+params.compounds.initial_count.XX=3"])
-    assert msg == f"params.compounds.initial_count.XX: unknown key; allowed: {', '.join(COUNTRIES)}"
+def test_a_per_country_table_is_keyed_by_country_codes():
+    msg = compose_error(["+params.compounds.initial_count.Cambodia=3"])
+    assert msg == "params.compounds.initial_count.Cambodia: not a country code; use ISO 3166 alpha-2 codes such as KH"
 
 
-@pytest.mark.parametrize(
-    "key, allowed",
-    [("params.destination_police.leak_prob.TH", COUNTRIES), ("params.recruitment.platform_shares.myspace", PLATFORMS)],
-)
-def test_unknown_key_in_a_per_country_dict_direct(key, allowed):
+def test_a_per_country_table_may_name_a_new_country():
+    """Countries are data: a table entry for a country the shipped world lacks is accepted (and used
+    by a world that has it; ignored by one that does not)."""
+    cfg = load_config(["+params.compounds.initial_count.PH=3", "end_date=2020-01-02"])
+    assert cfg.params.compounds.initial_count["PH"] == 3
+
+
+def test_unknown_key_in_the_platform_table():
+    key = "params.recruitment.platform_shares.myspace"
     msg = direct_error({key: 0.5})
-    assert msg == f"{key}: unknown key; allowed: {', '.join(allowed)}"
+    assert msg == f"{key}: unknown key; allowed: {', '.join(PLATFORMS)}"
 
 
 def test_unknown_country_without_plus_is_a_composition_error():
@@ -287,10 +290,13 @@ def test_out_of_range_value_in_a_per_country_dict():
     assert msg == "params.destination_police.leak_prob.KH = 1.2: must be within [0, 1] (probability)"
 
 
-def test_missing_country_in_a_directly_built_dict():
-    cfg = TipsimConfig(params=ModelParams(compounds=CompoundParams(initial_count={"KH": 20, "MM": 4})))
-    msg = direct_error(cfg)
-    assert msg.startswith("params.compounds.initial_count: missing LA") and "KH, MM, LA" in msg
+def test_a_country_the_table_omits_takes_the_declared_default():
+    """initial_count declares 0 for countries it does not name: omitting LA means no compounds in Laos."""
+    from sim.params import per_country
+
+    group = CompoundParams(initial_count={"KH": 20, "MM": 4})
+    np.testing.assert_array_equal(per_country(group, "initial_count", ("KH", "MM", "LA")), [20, 4, 0])
+    np.testing.assert_array_equal(per_country(group, "market_capacity", ("PH",)), [10000.0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,7 +336,8 @@ def test_replicates_below_one():
         ("seed", -1, "seed = -1: must be within [0, 2^63)"),
         ("replicate", -1, "replicate = -1: must be within [0, 2^31)"),
         ("workers", 0, "workers = 0: must be >= 1 (or null for the number of CPUs)"),
-        ("world.max_legs", 0, "world.max_legs = 0: must be >= 1"),
+        ("world.max_legs", 0, "world.max_legs = 0: must be within [1, 64] (legs per itinerary the random-number layout holds)"),
+        ("world.max_legs", 65, "world.max_legs = 65: must be within [1, 64] (legs per itinerary the random-number layout holds)"),
     ],
 )
 def test_other_top_level_ranges(key, value, expected):

@@ -85,7 +85,7 @@ def test_comparison_table(reference):
     comp = pd.read_csv(reference / "comparison.csv")
     assert set(comp["scenario"]) == {"departure_screening"}
     assert list(comp["outcome"]) == ["victims", "person_days_exploited", "embassy_cases", "rescued", "repatriated",
-                                     "recruiters_arrested", "false_positive_stops", "displacement_mm_la", "cost_usd",
+                                     "recruiters_arrested", "false_positive_stops", "displacement", "cost_usd",
                                      "cost_per_victim_averted"]
     fp = comp.set_index("outcome").loc["false_positive_stops"]
     assert fp.effect_mean > 0 and fp.ci_low <= fp.effect_mean <= fp.ci_high  # screening stops legitimate travellers

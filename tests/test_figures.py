@@ -170,12 +170,12 @@ def test_fan_chart_csv_matches_the_saved_parts(results, ensemble, tmp_path):
 
 
 def test_fan_chart_draws_observed_figures_in_plot_units(results, tmp_path):
-    targets = [Target("cases_q1", "embassy_cases", "sum", "2024-01-01", "2024-02-29", ("factor", 2)),
+    targets = [Target("cases_q1", "embassy_cases_KH", "sum", "2024-01-01", "2024-02-29", ("factor", 2)),
                Target("held_mar", "exploited", "end", "2024-03-31", "2024-03-31", ("factor", 2)),
-               Target("outside", "embassy_cases", "sum", "2023-01-01", "2023-12-31", ("factor", 2))]
+               Target("outside", "embassy_cases_KH", "sum", "2023-01-01", "2023-12-31", ("factor", 2))]
     observed = pd.DataFrame({"id": ["cases_q1", "held_mar", "outside"], "value": [120.0, 50.0, 9.0],
                              "low": [100.0, np.nan, np.nan], "high": [150.0, np.nan, np.nan]})
-    drawn = fan_chart(results, "embassy_cases", targets=targets, observed=observed)
+    drawn = fan_chart(results, "embassy_cases_KH", targets=targets, observed=observed)
     (ax,) = drawn.fig.axes
     assert "observed (public figure)" in legend_texts(drawn.fig)
     points = [line for line in ax.get_lines() if line.get_label() == "observed (public figure)"]
@@ -188,7 +188,7 @@ def test_fan_chart_draws_observed_figures_in_plot_units(results, tmp_path):
 
 
 def test_fan_chart_small_multiples_against_the_reference(results):
-    drawn = fan_chart(results, "wni_in_cambodia", layout="facets")
+    drawn = fan_chart(results, "wni_in_KH", layout="facets")
     panels = [ax for ax in drawn.fig.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in panels] == LABELS[1:]
     for ax in panels:
@@ -405,8 +405,8 @@ def test_tipsim_figures_draws_everything_reproducibly(ensemble, tmp_path):
     report = draw_figures(b)
     out, err = cli.communicate(timeout=300)
     assert cli.returncode == 0, err
-    expected = ["fan_victims", "fan_displacement_mm_la", "fan_embassy_cases", "fan_embassy_cases_region_cumulative",
-                "fan_wni_in_cambodia", "fan_entries_cambodia", "fan_stops_hub_cgk", "forest", "cost_effectiveness",
+    expected = ["fan_victims", "fan_displacement", "fan_embassy_cases", "fan_embassy_cases_region_cumulative",
+                "fan_wni_in_KH", "fan_entries_KH", "fan_stops_hub_cgk", "forest", "cost_effectiveness",
                 "stock_flow", "route_flow_departure_screening", "route_flow_combined"]
     assert report.drawn == expected
     assert out.splitlines()[-1] == f"{len(expected)} figures in {a / 'figures'} (captions in captions.md)"

@@ -19,8 +19,8 @@ from tests.invariants import assert_population_consistent
 
 REQUIRED_COLUMNS = (
     "date contacts recruited departures intercepted false_positive_stops arrivals_compound exploited in_transit "
-    "escaped rescued deported repatriated embassy_cases embassy_cases_scam tppo_victims_identified wni_in_cambodia "
-    "entries_cambodia recruiters_active recruiters_arrested compounds_active compounds_raided person_days_exploited"
+    "escaped rescued deported repatriated embassy_cases embassy_cases_scam tppo_victims_identified wni_in_KH "
+    "entries_KH recruiters_active recruiters_arrested compounds_active compounds_raided person_days_exploited"
 ).split()
 
 
@@ -86,8 +86,8 @@ def test_daily_table_has_the_documented_columns(short_cfg):
     # person-days exploited is the held stock times one day
     assert (daily["person_days_exploited"] == daily["exploited"]).all()
     # entries add up from their parts
-    parts = daily["entries_cambodia_migrants"] + daily["entries_visa_runs"] + daily["entries_background"]
-    assert (daily["entries_cambodia"] == parts).all()
+    parts = daily["entries_migrants_KH"] + daily["entries_visa_runs_KH"] + daily["entries_background_KH"]
+    assert (daily["entries_KH"] == parts).all()
 
 
 def test_same_seed_gives_identical_results_and_another_seed_does_not(short_cfg):
@@ -125,7 +125,7 @@ def test_run_command_writes_the_run_folder_and_repeats_bit_identically(tmp_path,
 
 def test_covid_closures_collapse_travel(base_cfg):
     daily = simulate(dataclasses.replace(base_cfg, end_date="2022-12-31")).daily
-    month = daily.set_index("date")["entries_cambodia"].resample("MS").sum()
+    month = daily.set_index("date")["entries_KH"].resample("MS").sum()
     before = month["2020-01":"2020-02"].mean()
     during = month["2020-05":"2021-10"].mean()
     after = month["2022-06":"2022-12"].mean()

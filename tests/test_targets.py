@@ -29,7 +29,7 @@ def test_tolerance_bounds():
 
 
 def test_a_target_period_outside_the_horizon_is_a_clear_error():
-    daily = pd.DataFrame({"date": pd.date_range("2022-01-01", "2022-12-31"), "embassy_cases": 1})
+    daily = pd.DataFrame({"date": pd.date_range("2022-01-01", "2022-12-31"), "embassy_cases_KH": 1})
     with pytest.raises(ConfigError, match="kbri_cases_2020.*outside the run horizon"):
         target_table([daily])
 

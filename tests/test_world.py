@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import COUNTRIES, ConfigError, WorldConfig
+from sim.config import ConfigError, WorldConfig
 from sim.world import CHECKPOINTS, KINDS, MODES, PACKAGE_WORLD_DIR, World, WorldError
 
 # --------------------------------------------------------------------------------------------
@@ -101,7 +101,8 @@ def test_miniature_world_loads(tmp_path):
     assert [w.ids[i] for i in w.origins] == ["o1", "o2"]
     assert [w.ids[i] for i in w.destinations] == ["d1", "d2"]
     np.testing.assert_allclose(w.origin_weight, [0.6, 0.4])
-    assert list(w.dest_country) == [COUNTRIES.index("KH"), COUNTRIES.index("MM")]
+    assert w.destination_countries == ("KH", "MM")  # the countries of the destinations, in file order
+    assert list(w.dest_country) == [0, 1]
     # checkpoints: exit on h1->t1, both on border legs, entry on t1->d1
     assert list(w.route_exit_check) == [False, False, True, True, False, True, False]
     assert list(w.route_entry_check) == [False, False, False, True, False, True, True]
@@ -284,10 +285,12 @@ def test_missing_file(tmp_path):
     assert str(info.value) == f"{tmp_path / 'closures.csv'}: file not found"
 
 
-def test_destination_in_a_country_without_compound_parameters(tmp_path):
-    msg = world_error(tmp_path, locations=replaced(LOCATIONS, 8, "d2,Compounds TH,TH,destination,16.8,98.5,1,0"))
-    assert_names(msg, tmp_path, "locations.csv", 8, "country")
-    assert f"'TH': destinations must be in {', '.join(COUNTRIES)}" in msg
+def test_destination_countries_come_from_the_locations(tmp_path):
+    """Any country can hold compounds: a destination in Thailand makes TH a destination country."""
+    w = load(write_world(tmp_path, locations=replaced(LOCATIONS, 8, "d2,Compounds TH,TH,destination,16.8,98.5,1,0")))
+    assert w.destination_countries == ("KH", "TH")
+    assert w.location_dest_country[w.index["d2"]] == 1
+    assert w.location_dest_country[w.index["h1"]] == -1
 
 
 def test_closure_end_before_start(tmp_path):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from .. import draws
 from ..agents.compound import SCAM
 
 
@@ -34,10 +35,9 @@ class IndonesianPolice(mesa.Agent):
         if not len(slots):
             return slots
         rate = np.where(rec.abroad[slots], float(levers.arrest_abroad), float(levers.arrest_domestic))
-        u = self.model.streams.uniform("arrest", rec.key[slots], day)
+        u = self.model.streams.uniform(draws.ARREST, rec.key[slots], day)
         arrested = slots[u < 1.0 - np.exp(-rate)]
-        for slot in arrested:
-            rec.by_slot[int(slot)].arrest(day)
+        rec.select(arrested).do("arrest", day)
         rec.lie_low_after(arrested, day)
         return arrested
 
@@ -58,12 +58,12 @@ class BorderControl(mesa.Agent):
         vis = np.where(pop.voluntary[rows], t.visibility_voluntary, 1.0)
         return vis * np.where(pop.episode[rows] > 1, t.visibility_repeat, 1.0)
 
-    def itinerary_checks(self, rows: np.ndarray, edges: np.ndarray, occasion: np.ndarray, levers) -> tuple[np.ndarray, np.ndarray]:
+    def itinerary_checks(self, rows: np.ndarray, edges: np.ndarray, transition: np.ndarray, levers) -> tuple[np.ndarray, np.ndarray]:
         """Every check along each traveller's itinerary, in the order met.
 
         Args:
             edges: travellers x legs route indices (-1 padded).
-            occasion: travellers x legs CRN occasions.
+            transition: per traveller (a column), the transition count keying their draws.
 
         Returns:
             ``(stops, checked)``, travellers x (2 * legs): column ``2j`` is the exit check of
@@ -76,7 +76,8 @@ class BorderControl(mesa.Agent):
         p_exit = np.where(valid & w.route_exit_check[e], np.minimum(levers.exit_detect[w.route_from[e]] * vis, 1.0), 0.0)
         p_entry = np.where(valid & w.route_entry_check[e], np.minimum(levers.entry_detect[w.route_to[e]] * vis, 1.0), 0.0)
         key = m.population.key[rows][:, None, None]
-        u = m.streams.uniform("checks", key, occasion[..., None] * 2 + np.arange(2))  # [..., 0] exit, [..., 1] entry
+        occasion = draws.CHECKS_DRAW.occasion(transition=transition[..., None], leg=np.arange(edges.shape[1])[:, None], side=np.arange(2))
+        u = m.streams.uniform(draws.CHECKS_DRAW, key, occasion)  # [..., 0] exit, [..., 1] entry
         stops = np.empty((len(rows), 2 * edges.shape[1]), dtype=bool)
         stops[:, 0::2] = u[..., 0] < p_exit
         stops[:, 1::2] = u[..., 1] < p_entry
@@ -91,14 +92,14 @@ class BorderControl(mesa.Agent):
         out = np.zeros(len(w.ids), dtype=np.int64)
         if len(hubs):
             mean = w.travellers_per_day[hubs] * traffic_factor * levers.exit_false_positive[hubs]
-            out[hubs] = self.model.streams.poisson("false_positive", mean, day, hubs)
+            out[hubs] = self.model.streams.poisson(draws.FALSE_POSITIVE, mean, day, hubs)
         return out
 
     def postpone_passports(self, rows: np.ndarray, levers) -> np.ndarray:
         """Which of ``rows`` (first-timers applying for a passport) have it postponed."""
         pop = self.model.population
         p = levers.passport_postpone[pop.origin[rows]] * self.visibility(rows)
-        u = self.model.streams.uniform("passport_screen", pop.key[rows], pop.episode[rows])
+        u = self.model.streams.uniform(draws.PASSPORT_SCREEN, pop.key[rows], pop.episode[rows])
         return u < p
 
 
@@ -116,12 +117,12 @@ class Embassy(mesa.Agent):
         rows = rows[~pop.case_open[rows]]
         if not len(rows):
             return
-        pop.cols["case_open"][rows] = True
+        pop.set(rows, case_open=True)
         e = m.params.embassy
         deceived = ~pop.voluntary[rows]
         held = pop.held[rows]
         p_tppo = np.where(deceived, e.tppo_prob_deceived, np.where(held, e.tppo_prob_held, e.tppo_prob_worker))
-        tppo = m.streams.uniform("tppo", pop.key[rows], pop.episode[rows]) < p_tppo
+        tppo = m.streams.uniform(draws.TPPO, pop.key[rows], pop.episode[rows]) < p_tppo
         comp = pop.compound[rows]
         scam = np.where(comp >= 0, m.compounds.cols["sector"][np.maximum(comp, 0)] == SCAM, False)
         m.record.cases(self.country, len(rows), int(scam.sum()), int(tppo.sum()))
@@ -150,8 +151,8 @@ class DestinationPolice(mesa.Agent):
             return slots, np.zeros(0, dtype=bool)
         s = self.model.streams
         p_raid = 1.0 - np.exp(-levers.raid_rate[self.country])
-        raided = slots[s.uniform("raid", comp.key[slots], day) < p_raid]
-        leaked = s.uniform("raid_leak", comp.key[raided], day) < levers.leak_prob[self.country]
+        raided = slots[s.uniform(draws.RAID, comp.key[slots], day) < p_raid]
+        leaked = s.uniform(draws.RAID_LEAK, comp.key[raided], day) < levers.leak_prob[self.country]
         return raided, leaked
 
     def sort_found(self, rows: np.ndarray, leaked: np.ndarray, levers) -> tuple[np.ndarray, np.ndarray]:
@@ -162,9 +163,9 @@ class DestinationPolice(mesa.Agent):
         s = m.streams
         occasion = pop.transitions[rows]
         find = np.where(leaked, dp.leaked_find_prob, levers.find_prob[self.country])
-        found = s.uniform("raid_find", pop.key[rows], occasion) < find
+        found = s.uniform(draws.RAID_FIND, pop.key[rows], occasion) < find
         p_id = np.where(pop.held[rows], levers.identify_prob[self.country], dp.identify_prob_worker)
-        identified = s.uniform("raid_identify", pop.key[rows], occasion) < p_id
+        identified = s.uniform(draws.RAID_IDENTIFY, pop.key[rows], occasion) < p_id
         return found, found & identified
 
     def deport_hazard(self, levers) -> float:

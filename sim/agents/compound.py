@@ -22,7 +22,8 @@ import mesa
 import numpy as np
 from scipy import special
 
-from ..config import COUNTRIES
+from .. import draws
+from ..params import per_country
 from ..rng import person_key
 from .table import AgentTable, column
 
@@ -33,7 +34,7 @@ SCAM, GAMBLING = 1, 0
 
 SCHEMA = {
     "key": np.dtype(np.uint64),
-    "country": np.dtype(np.int8),  # index into config.COUNTRIES
+    "country": np.dtype(np.int8),  # destination-country slot (World.destination_countries)
     "location": np.dtype(np.int16),  # World location index
     "sector": np.dtype(np.int8),  # SCAM or GAMBLING
     "capacity": np.dtype(np.float64),  # places for Indonesian workers
@@ -78,19 +79,19 @@ class Compound(mesa.Agent):
         self.raids += 1
         s = m.streams
         occasion = self.raids
-        closes = s.uniform("compound_close", self.key, occasion)[0] < levers.close_prob[self.country]
+        closes = s.uniform(draws.COMPOUND_CLOSE, self.key, occasion)[0] < levers.close_prob[self.country]
         if not closes:
             self.capacity = self.capacity * (1.0 - p.shrink_fraction)
             return self.slot
         self.open = False
         self.closed = day
-        if s.uniform("compound_relocate", self.key, occasion)[0] >= p.relocate_prob:
+        if s.uniform(draws.COMPOUND_RELOCATE, self.key, occasion)[0] >= p.relocate_prob:
             return -1
-        abroad = s.uniform("compound_abroad", self.key, occasion)[0] < levers.relocate_abroad_share[self.country]
-        others = [c for c in range(len(COUNTRIES)) if c != self.country and m.world_has_destination[c]]
+        abroad = s.uniform(draws.COMPOUND_ABROAD, self.key, occasion)[0] < levers.relocate_abroad_share[self.country]
+        others = [c for c in range(len(m.countries)) if c != self.country]
         country = self.country
         if abroad and others:
-            pick = s.uniform("compound_abroad_country", self.key, occasion)[0]
+            pick = s.uniform(draws.COMPOUND_ABROAD_COUNTRY, self.key, occasion)[0]
             country = others[min(int(pick * len(others)), len(others) - 1)]
         new = m.compounds.create(day, country, 1, parent=self)[0]
         self.successor = new
@@ -103,7 +104,6 @@ class Compounds(AgentTable, schema=SCHEMA):
     def __init__(self, model):
         super().__init__()
         self.model = model
-        self.by_slot: dict[int, Compound] = {}
         self._created_today = (0, -2)
 
     def create(self, day: int, country: int, n: int, parent: Compound | None = None) -> list[int]:
@@ -118,7 +118,7 @@ class Compounds(AgentTable, schema=SCHEMA):
         dests = m.world.destinations[m.world.dest_country == country]
         w = m.world.weight[dests]
         w = w / w.sum() if w.sum() > 0 else np.full(len(dests), 1.0 / len(dests))
-        location = dests[np.minimum(np.searchsorted(np.cumsum(w), s.uniform("compound_location", keys), side="right"), len(dests) - 1)]
+        location = dests[np.minimum(np.searchsorted(np.cumsum(w), s.uniform(draws.COMPOUND_LOCATION, keys), side="right"), len(dests) - 1)]
         if parent is not None:
             sector = np.full(n, parent.sector)
             capacity = np.full(n, parent.capacity * (1.0 - p.shrink_fraction))
@@ -126,22 +126,32 @@ class Compounds(AgentTable, schema=SCHEMA):
             ransom = np.full(n, parent.ransom)
         else:
             share = p.scam_share_initial if day < 0 else p.scam_share_new
-            sector = np.where(s.uniform("compound_sector", keys) < share, SCAM, GAMBLING)
+            sector = np.where(s.uniform(draws.COMPOUND_SECTOR, keys) < share, SCAM, GAMBLING)
             sd = p.capacity_log_sd
-            capacity = p.capacity_mean * np.exp(sd * s.normal("compound_capacity", keys) - 0.5 * sd**2)
+            capacity = p.capacity_mean * np.exp(sd * s.normal(draws.COMPOUND_CAPACITY, keys) - 0.5 * sd**2)
             conc = p.violence_concentration
             a, b = p.violence_mean * conc, (1.0 - p.violence_mean) * conc
-            violence = special.betaincinv(a, b, s.uniform("compound_violence", keys))
-            ransom = p.ransom_median_usd * np.exp(p.ransom_log_sd * s.normal("compound_ransom", keys))
+            violence = special.betaincinv(a, b, s.uniform(draws.COMPOUND_VIOLENCE, keys))
+            ransom = p.ransom_median_usd * np.exp(p.ransom_log_sd * s.normal(draws.COMPOUND_RANSOM, keys))
         slots = []
         for i in range(n):
             slot = self.append(
                 key=keys[i], country=country, location=location[i], sector=sector[i], capacity=capacity[i],
                 violence=violence[i], ransom=ransom[i], open=True, opened=day, closed=-1, successor=-1, raids=0,
             )
-            self.by_slot[slot] = Compound(m, slot)
+            Compound(m, slot)
             slots.append(slot)
         return slots
+
+    @property
+    def agents(self):
+        """The compounds as a Mesa AgentSet (in slot order)."""
+        return self.model.agents_by_type[Compound]
+
+    def respond_to_raids(self, raided: np.ndarray, day: int, levers) -> list[int]:
+        """Each raided compound's response (:meth:`Compound.respond_to_raid`), in slot order."""
+        wanted = set(raided.tolist())
+        return self.agents.select(lambda c: c.slot in wanted).map("respond_to_raid", day, levers)
 
     def vacancies(self) -> np.ndarray:
         """Open places per compound slot: capacity minus occupants minus people on their way."""
@@ -170,8 +180,9 @@ class Compounds(AgentTable, schema=SCHEMA):
     def headroom(self) -> np.ndarray:
         """Per country, 1 - open capacity / market capacity (0 when saturated)."""
         p = self.model.params.compounds
-        cap = np.bincount(self.country[self.open], weights=self.capacity[self.open], minlength=len(COUNTRIES))
-        market = np.array([p.market_capacity[c] for c in COUNTRIES])
+        countries = self.model.countries
+        cap = np.bincount(self.country[self.open], weights=self.capacity[self.open], minlength=len(countries))
+        market = per_country(p, "market_capacity", countries)
         return np.clip(1.0 - cap / market, 0.0, 1.0)
 
     def grow(self, day: int) -> None:
@@ -184,8 +195,7 @@ class Compounds(AgentTable, schema=SCHEMA):
         full = self.open & (occ >= p.growth_fill_threshold * self.capacity)
         rate = np.where(self.sector == SCAM, p.growth_rate, p.growth_rate_gambling) / 365.0 * headroom[self.country]
         self.cols["capacity"][: self.n] *= np.where(full, np.exp(rate), 1.0)
-        rates = np.array([p.opening_rate[c] / 365.0 for c in COUNTRIES]) * headroom
-        rates = np.where(m.world_has_destination, rates, 0.0)
-        counts = m.streams.poisson("compound_openings", rates, day, np.arange(len(COUNTRIES)))
+        rates = per_country(p, "opening_rate", m.countries) / 365.0 * headroom
+        counts = m.streams.poisson(draws.COMPOUND_OPENINGS, rates, day, np.arange(len(m.countries)))
         for c in np.flatnonzero(counts):
             self.create(day, int(c), int(counts[c]))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
+from .. import draws
 from ..config import PLATFORMS
 from ..rng import person_key
 from .table import AgentTable, column
@@ -71,7 +72,6 @@ class Recruiter(mesa.Agent):
     def _leave(self, day: int) -> None:
         self.active = False
         self.left = day
-        self.model.recruiters.by_slot.pop(self.slot, None)
         self.remove()
 
     def switch_platform(self, platform: int) -> None:
@@ -87,8 +87,9 @@ class Recruiters(AgentTable, schema=SCHEMA):
         super().__init__()
         self.model = model
         self.links = np.full((len(self.cols["key"]), n_links), -1, dtype=np.int64)
-        self.by_slot: dict[int, Recruiter] = {}
         self._created_today = (0, -2)  # (count, day) for CRN keys of entrants
+        self.conversion = 0.5
+        """Recruiters' running estimate of the share of deciding responders who become recruits."""
 
     # -- creation ---------------------------------------------------------------------------
 
@@ -104,11 +105,11 @@ class Recruiters(AgentTable, schema=SCHEMA):
         keys = person_key(np.full(n, day), RECRUITER_KIND, first + np.arange(n))
         s = m.streams
         shares = np.array([p.platform_shares[q] for q in PLATFORMS])
-        platform = np.searchsorted(np.cumsum(shares) / shares.sum(), s.uniform("recruiter_platform", keys), side="right")
-        abroad = s.uniform("recruiter_abroad", keys) < p.abroad_share
-        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform("recruiter_home", keys), side="right")
+        platform = np.searchsorted(np.cumsum(shares) / shares.sum(), s.uniform(draws.RECRUITER_PLATFORM, keys), side="right")
+        abroad = s.uniform(draws.RECRUITER_ABROAD, keys) < p.abroad_share
+        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform(draws.RECRUITER_HOME, keys), side="right")
         home = np.where(abroad, -1, np.minimum(home, len(m.world.origins) - 1))
-        reach = p.reach_mean * np.exp(p.reach_log_sd * s.normal("recruiter_reach", keys) - 0.5 * p.reach_log_sd**2)
+        reach = p.reach_mean * np.exp(p.reach_log_sd * s.normal(draws.RECRUITER_REACH, keys) - 0.5 * p.reach_log_sd**2)
         links = self._draw_links(keys, link_weights, 0)
         for i in range(n):
             slot = self.append(
@@ -120,7 +121,7 @@ class Recruiters(AgentTable, schema=SCHEMA):
                 grown[: len(self.links)] = self.links
                 self.links = grown
             self.links[slot] = links[i]
-            self.by_slot[slot] = Recruiter(m, slot)
+            Recruiter(m, slot)
 
     def _draw_links(self, keys: np.ndarray, weights: np.ndarray, occasion: int) -> np.ndarray:
         """Compounds each recruiter supplies, drawn without replacement by ``weights``.
@@ -133,10 +134,11 @@ class Recruiters(AgentTable, schema=SCHEMA):
         w = np.asarray(weights, dtype=float)
         if w.sum() <= 0:
             return out
-        base = np.int64(occasion) << np.int64(32)
+        compounds = np.arange(len(w))[None, :]
         for j in range(min(n_links, int((w > 0).sum()))):
             # Gumbel-top-k: independent keyed uniforms per (recruiter, occasion, link slot, compound)
-            u = self.model.streams.uniform("recruiter_link", keys[:, None], base + (j << 20) + np.arange(len(w))[None, :])
+            at = draws.RECRUITER_LINK.occasion(draw=np.int64(occasion), link=j, compound=compounds)
+            u = self.model.streams.uniform(draws.RECRUITER_LINK, keys[:, None], at)
             score = np.where(w > 0, np.log(np.maximum(w, 1e-300)) - np.log(-np.log(np.maximum(u, 1e-300))), -np.inf)
             for prev in range(j):
                 score[np.arange(len(keys)), out[:, prev]] = -np.inf
@@ -146,8 +148,22 @@ class Recruiters(AgentTable, schema=SCHEMA):
     # -- daily behaviours -------------------------------------------------------------------
 
     @property
+    def agents(self):
+        """The active recruiters as a Mesa AgentSet (arrested and quitting ones leave the model)."""
+        return self.model.agents_by_type.get(Recruiter, mesa.agent.AgentSet([], random=self.model.random))
+
+    def select(self, slots: np.ndarray):
+        """The active recruiters in ``slots``, as an AgentSet (in slot order)."""
+        wanted = set(slots.tolist())
+        return self.agents.select(lambda r: r.slot in wanted)
+
+    @property
     def active_slots(self) -> np.ndarray:
         return np.flatnonzero(self.active)
+
+    def learn_conversion(self, share_recruited: float) -> None:
+        """Update the running share of deciding responders who become recruits (exponential smoothing, weight 0.02)."""
+        self.conversion += 0.02 * (share_recruited - self.conversion)
 
     def relink(self, day: int, weights: np.ndarray, open_mask: np.ndarray) -> None:
         """Recruiters whose compounds have all closed link to open compounds with demand."""
@@ -213,7 +229,7 @@ class Recruiters(AgentTable, schema=SCHEMA):
         peer = np.zeros(len(slots), dtype=bool)
         for a in arrested:
             peer |= (self.platform[slots] == self.platform[a]) & (self.home[slots] == self.home[a])
-        u = self.model.streams.uniform("lie_low", self.key[slots], day)
+        u = self.model.streams.uniform(draws.LIE_LOW, self.key[slots], day)
         low = slots[peer & (u < p.lie_low_prob)]
         self.cols["low_until"][low] = np.maximum(self.low_until[low], day + int(round(p.lie_low_days)))
 
@@ -226,17 +242,19 @@ class Recruiters(AgentTable, schema=SCHEMA):
             return 0
         prob = 1.0 - np.exp(-p.platform_switch_rate * pressure)
         s = self.model.streams
-        movers = slots[s.uniform("platform_switch", self.key[slots], day) < prob]
+        movers = slots[s.uniform(draws.PLATFORM_SWITCH, self.key[slots], day) < prob]
         if not len(movers):
             return 0
         shares = np.array([p.platform_shares[q] for q in PLATFORMS]) * (1.0 - levers.platform_pressure)
-        u = s.uniform("platform_choice", self.key[movers], day)
-        for slot, ui in zip(movers, u):
-            w = shares.copy()
-            w[self.platform[slot]] = 0.0
-            if w.sum() > 0:
-                choice = int(np.searchsorted(np.cumsum(w) / w.sum(), ui, side="right"))
-                self.by_slot[int(slot)].switch_platform(min(choice, len(PLATFORMS) - 1))
+        u = s.uniform(draws.PLATFORM_CHOICE, self.key[movers], day)
+        w = np.broadcast_to(shares, (len(movers), len(shares))).copy()
+        w[np.arange(len(movers)), self.platform[movers]] = 0.0  # a new platform, not the current one
+        total = w.sum(axis=1)
+        choice = {
+            int(slot): min(int(np.searchsorted(np.cumsum(wi) / ti, ui, side="right")), len(PLATFORMS) - 1)
+            for slot, wi, ti, ui in zip(movers, w, total, u) if ti > 0
+        }
+        self.select(np.array(list(choice), dtype=np.int64)).do(lambda r: r.switch_platform(choice[r.slot]))
         return len(movers)
 
     def enter_and_exit(self, day: int, levers, lam: np.ndarray, unmet: np.ndarray, open_mask: np.ndarray) -> tuple[int, int]:
@@ -244,13 +262,12 @@ class Recruiters(AgentTable, schema=SCHEMA):
         p = self.model.params.recruitment
         s = self.model.streams
         rate = p.entry_speed * float(levers.recruiter_entry) * unmet.sum() / p.reach_mean
-        n_new = int(s.poisson("recruiter_entry", rate, day)[0])
+        n_new = int(s.poisson(draws.RECRUITER_ENTRY, rate, day)[0])
         slots = self.active_slots
         slots = slots[slots < len(lam)]  # recruiters who entered after ``lam`` was computed are not idle
         idle = slots[(lam[slots] < 0.05 * self.reach[slots]) & (self.low_until[slots] <= day)]
         quit_p = 1.0 - np.exp(-p.idle_exit_rate)
-        leaving = idle[s.uniform("recruiter_quit", self.key[idle], day) < quit_p]
-        for slot in leaving:
-            self.by_slot[int(slot)].quit(day)
+        leaving = idle[s.uniform(draws.RECRUITER_QUIT, self.key[idle], day) < quit_p]
+        self.select(leaving).do("quit", day)
         self.create(day, n_new, np.where(open_mask, unmet, 0.0))
         return n_new, len(leaving)

@@ -56,13 +56,13 @@ class Outcome:
 OUTCOMES: dict[str, Outcome] = {
     "victims": Outcome(("new_victims",), "persons", "People trafficked into compounds (became held)."),
     "person_days_exploited": Outcome(("person_days_exploited",), "person-days", "Days spent held in compounds."),
-    "embassy_cases": Outcome(("embassy_cases",), "cases", "New cases at KBRI Phnom Penh."),
+    "embassy_cases": Outcome(("embassy_cases",), "cases", "New cases at the embassy in the reference country (KBRI Phnom Penh by default)."),
     "rescued": Outcome(("rescued",), "persons", "Rescues (raids and targeted rescues)."),
     "repatriated": Outcome(("repatriated",), "persons", "Repatriations arranged by an embassy."),
     "recruiters_arrested": Outcome(("recruiters_arrested",), "recruiters", "Recruiters arrested."),
     "false_positive_stops": Outcome(("false_positive_stops",), "persons", "Legitimate travellers stopped by screening."),
-    "displacement_mm_la": Outcome(("arrivals_compound_MM", "arrivals_compound_LA"), "persons",
-                                  "Arrivals at compounds in Myanmar and Laos (displacement)."),
+    "displacement": Outcome(("displacement",), "persons",
+                            "Arrivals at compounds outside the reference country (displacement)."),
     "cost_usd": Outcome(("intervention_cost_usd",), "USD", "Cost of all interventions delivered."),
 }
 

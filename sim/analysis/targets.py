@@ -5,12 +5,12 @@ grades). :data:`TARGETS` says, for the figures the baseline is checked against, 
 quantity corresponds to each and within what tolerance it must lie (issue 3):
 
 * KBRI Phnom Penh cases are reports, not victims: the model counts new embassy cases in
-  Cambodia (``embassy_cases``), which it generates through an explicit reporting process.
-* The Foreign Ministry's cumulative online-scam cases count all countries, including some the
-  model does not cover (Philippines, Thailand, Malaysia, Viet Nam). The model covers Cambodia,
-  Myanmar and Laos, which held 68.9% of the cases in the breakdown of 31 Mar 2024 (1,914 +
-  332 + 305 of 3,703, ``kemlu_cum_2024_03``); the model's cumulative cases at its embassies
-  are compared with the ministry figure times that share. "Online-scam cases" include online
+  Cambodia (``embassy_cases_KH``), which it generates through an explicit reporting process.
+* The Foreign Ministry's cumulative online-scam cases count all countries, including some a
+  world may not cover. The model's cumulative cases at its embassies are compared with the
+  ministry figure times the share of the world's destination countries in the ministry's
+  breakdown of 31 Mar 2024 (``kemlu_cum_2024_03``): 68.9% for Cambodia, Myanmar and Laos
+  (1,914 + 332 + 305 of 3,703). "Online-scam cases" include online
   gambling (Kemenko Polhukam's 2023 breakdown: 544 gambling + 842 scam).
 * WNI in Cambodia is calibrated to stay-permit holders (~73,700 late 2023; >131,000 in 2024),
   not to the seed paper's 166,000, which is most likely entries in a year (data README).
@@ -30,8 +30,21 @@ import pandas as pd
 
 from ..config import ConfigError
 
-MODELLED_SHARE_OF_KEMLU_CASES = (1914 + 332 + 305) / 3703
-"""Share of the ministry's cases in countries the model covers (Cambodia, Myanmar, Laos), 31 Mar 2024."""
+KEMLU_CASES_BY_COUNTRY_2024_03 = {"KH": 1914, "PH": 680, "TH": 364, "MM": 332, "LA": 305, "MY": 68, "VN": 36}
+KEMLU_CASES_TOTAL_2024_03 = 3703
+"""The ministry's breakdown of its 3,703 cumulative cases by country, 31 Mar 2024 (targets.csv
+``kemlu_cum_2024_03``, note column)."""
+
+
+def modelled_share_of_kemlu_cases(daily: pd.DataFrame) -> float:
+    """Share of the ministry's cases in the destination countries of the run's world (those with
+    ``embassy_cases_<country>`` columns): 0.689 for Cambodia, Myanmar and Laos."""
+    covered = [c for c in KEMLU_CASES_BY_COUNTRY_2024_03 if f"embassy_cases_{c}" in daily.columns]
+    return sum(KEMLU_CASES_BY_COUNTRY_2024_03[c] for c in covered) / KEMLU_CASES_TOTAL_2024_03
+
+
+MODELLED_SHARE = "modelled share"
+"""Marks a target whose observed value is scaled by :func:`modelled_share_of_kemlu_cases` of the run's world."""
 
 
 def load_targets() -> pd.DataFrame:
@@ -57,7 +70,7 @@ class Target:
     end: str
     tolerance: tuple[str, float]
     denominator: str | None = None
-    scale: float = 1.0  # observed value is multiplied by this before comparing
+    scale: float | str = 1.0  # observed value is multiplied by this (or by the world's MODELLED_SHARE) before comparing
     note: str = ""
 
     def model_value(self, daily: pd.DataFrame) -> float:
@@ -79,10 +92,14 @@ class Target:
             return total / denom if denom > 0 else float("nan")
         return total
 
-    def bounds(self, observed: float) -> tuple[float, float]:
-        """Lowest and highest model value counted as within tolerance."""
+    def scale_for(self, daily: pd.DataFrame) -> float:
+        """The factor on the observed value, for a run with this daily table."""
+        return modelled_share_of_kemlu_cases(daily) if self.scale == MODELLED_SHARE else float(self.scale)
+
+    def bounds(self, observed: float, scale: float = 1.0) -> tuple[float, float]:
+        """Lowest and highest model value counted as within tolerance (of ``observed x scale``)."""
         kind, x = self.tolerance
-        v = observed * self.scale
+        v = observed * scale
         if kind == "factor":
             return v / x, v * x
         if kind == "relative":
@@ -91,25 +108,25 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("kbri_cases_2020", "embassy_cases", "sum", "2020-01-01", "2020-12-31", ("factor", 2)),
-    Target("kbri_cases_2024", "embassy_cases", "sum", "2024-01-01", "2024-12-31", ("factor", 2)),
-    Target("kbri_scam_share_2024", "embassy_cases_scam", "share", "2024-01-01", "2024-12-31", ("absolute", 0.1),
-           denominator="embassy_cases"),
-    Target("wni_permits_2023", "wni_in_cambodia", "end", "2023-12-31", "2023-12-31", ("relative", 0.35)),
-    Target("wni_permits_2024", "wni_in_cambodia", "end", "2024-12-31", "2024-12-31", ("relative", 0.35)),
-    Target("wni_entries_2024_jan_sep", "entries_cambodia", "sum", "2024-01-01", "2024-09-30", ("relative", 0.35)),
+    Target("kbri_cases_2020", "embassy_cases_KH", "sum", "2020-01-01", "2020-12-31", ("factor", 2)),
+    Target("kbri_cases_2024", "embassy_cases_KH", "sum", "2024-01-01", "2024-12-31", ("factor", 2)),
+    Target("kbri_scam_share_2024", "embassy_cases_scam_KH", "share", "2024-01-01", "2024-12-31", ("absolute", 0.1),
+           denominator="embassy_cases_KH"),
+    Target("wni_permits_2023", "wni_in_KH", "end", "2023-12-31", "2023-12-31", ("relative", 0.35)),
+    Target("wni_permits_2024", "wni_in_KH", "end", "2024-12-31", "2024-12-31", ("relative", 0.35)),
+    Target("wni_entries_2024_jan_sep", "entries_KH", "sum", "2024-01-01", "2024-09-30", ("relative", 0.35)),
     Target("kemlu_cum_2023_12", "embassy_cases_region", "sum", "2020-01-01", "2023-12-31", ("factor", 2),
-           scale=MODELLED_SHARE_OF_KEMLU_CASES, note="observed x 0.689 (modelled countries' share)"),
+           scale=MODELLED_SHARE, note="observed x the modelled countries' share (0.689 for KH, MM, LA)"),
     Target("kemlu_cum_2024_11", "embassy_cases_region", "sum", "2020-01-01", "2024-11-30", ("factor", 2),
-           scale=MODELLED_SHARE_OF_KEMLU_CASES, note="observed x 0.689 (modelled countries' share)"),
+           scale=MODELLED_SHARE, note="observed x the modelled countries' share (0.689 for KH, MM, LA)"),
     Target("tppo_share_2020_2023", "tppo_victims_identified", "share", "2020-01-01", "2023-12-31", ("absolute", 0.1),
            denominator="embassy_cases_region"),
     Target("tppo_share_2020_2024_11", "tppo_victims_identified", "share", "2020-01-01", "2024-11-30", ("absolute", 0.1),
            denominator="embassy_cases_region"),
     Target("soetta_stops_2024", "stops_hub_cgk", "sum", "2024-01-01", "2024-09-15", ("factor", 2)),
-    Target("id_tourists_kh_2021", "entries_cambodia", "sum", "2021-01-01", "2021-12-31", ("factor", 2),
+    Target("id_tourists_kh_2021", "entries_KH", "sum", "2021-01-01", "2021-12-31", ("factor", 2),
            note="Covid collapse of travel"),
-    Target("id_tourists_kh_2022", "entries_cambodia", "sum", "2022-01-01", "2022-12-31", ("factor", 2),
+    Target("id_tourists_kh_2022", "entries_KH", "sum", "2022-01-01", "2022-12-31", ("factor", 2),
            note="reopening"),
 )
 
@@ -119,14 +136,17 @@ def target_table(dailies: list[pd.DataFrame], targets=TARGETS) -> pd.DataFrame:
     observed = load_targets().set_index("id")["value"]
     rows = []
     for t in targets:
+        if t.column not in dailies[0] or (t.denominator and t.denominator not in dailies[0]):
+            continue  # a figure about a country this world does not have
         values = np.array([t.model_value(d) for d in dailies])
         obs = float(observed[t.id])
-        lo, hi = t.bounds(obs)
+        scale = t.scale_for(dailies[0])
+        lo, hi = t.bounds(obs, scale)
         med = float(np.nanmedian(values))
         rows.append({
             "target": t.id,
             "observed": obs,
-            "compared_with": obs * t.scale,
+            "compared_with": obs * scale,
             "model_median": med,
             "model_p5": float(np.nanpercentile(values, 5)),
             "model_p95": float(np.nanpercentile(values, 95)),

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import COUNTRIES
 from ..params import PROBABILITY, param
 from .base import Delivery, Intervention
 from .registry import register
@@ -33,7 +32,7 @@ class AseanCoordination(Intervention):
     Params = AseanCoordinationParams
 
     def bind(self, world) -> None:
-        abroad = ~np.isin(world.country, (*COUNTRIES, "ID"))
+        abroad = (world.location_dest_country < 0) & (world.country != "ID")
         self.where = np.flatnonzero(abroad & np.isin(world.kind, ("transit", "border")))
 
     def apply(self, levers, level: float) -> None:

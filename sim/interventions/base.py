@@ -25,7 +25,7 @@ import numpy as np
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
-from ..config import COUNTRIES, ConfigError, check_number, parse_date
+from ..config import ConfigError, check_number, parse_date
 from ..params import NON_NEGATIVE, PROBABILITY, iter_params, param
 
 
@@ -81,10 +81,10 @@ class Intervention:
             [world.location_slot(n, f"interventions.{self.key}.{field_name}", kinds) for n in names], dtype=np.int64
         )
 
-    def _countries(self, names: list[str]) -> list[int]:
-        """Destination-country slots named in ``names`` (checked against COUNTRIES)."""
-        check_choices(self.key, "countries", names, COUNTRIES)
-        return [COUNTRIES.index(c) for c in names]
+    def _countries(self, world, names: list[str]) -> list[int]:
+        """Destination-country slots named in ``names`` (checked against the world's destination countries)."""
+        check_choices(self.key, "countries", names, world.destination_countries)
+        return [world.destination_countries.index(c) for c in names]
 
     def _origins(self, world, names: list[str]) -> np.ndarray:
         """Origin slots named in ``names`` (all origins if empty)."""

@@ -35,7 +35,7 @@ class DestinationCrackdown(Intervention):
     Params = DestinationCrackdownParams
 
     def bind(self, world) -> None:
-        self.where = self._countries(self.params.countries)
+        self.where = self._countries(world, self.params.countries)
 
     def apply(self, levers, level: float) -> None:
         p = self.params

@@ -32,7 +32,7 @@ class ImmigrationAttache(Intervention):
     Params = ImmigrationAttacheParams
 
     def bind(self, world) -> None:
-        self.where = self._countries(self.params.countries)
+        self.where = self._countries(world, self.params.countries)
 
     def apply(self, levers, level: float) -> None:
         p = self.params

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import COUNTRIES
 from ..params import PROBABILITY, param
 from .base import Delivery, Intervention
 from .registry import register
@@ -35,8 +34,8 @@ class IntelligenceSharing(Intervention):
 
     def bind(self, world) -> None:
         passable = np.isin(world.kind, ("transit", "border"))
-        self.exits = np.flatnonzero((world.kind == "hub") | (passable & ~np.isin(world.country, COUNTRIES)))
-        self.entries = np.flatnonzero(passable & np.isin(world.country, COUNTRIES))
+        self.exits = np.flatnonzero((world.kind == "hub") | (passable & (world.location_dest_country < 0)))
+        self.entries = np.flatnonzero(passable & (world.location_dest_country >= 0))
 
     def apply(self, levers, level: float) -> None:
         p = self.params

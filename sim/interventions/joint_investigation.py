@@ -31,7 +31,7 @@ class JointInvestigation(Intervention):
     Params = JointInvestigationParams
 
     def bind(self, world) -> None:
-        self.where = self._countries(self.params.countries)
+        self.where = self._countries(world, self.params.countries)
 
     def apply(self, levers, level: float) -> None:
         p = self.params

@@ -124,7 +124,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         (("compare", "scenarios=[baseline,combined]", "replicates=100", "out_dir={out}"),
          ("figures", "out_dir={out}")),
         tasks=2 * 100,
-        figures=("route_flow_combined", "forest", "fan_displacement_mm_la", "fan_victims", "stock_flow",
+        figures=("route_flow_combined", "forest", "fan_displacement", "fan_victims", "stock_flow",
                  "cost_effectiveness"),
     ),
 }

@@ -35,18 +35,18 @@ OVERLAY_MAX = 4
 
 DEFAULT_FANS = (
     ("victims", False),
-    ("displacement_mm_la", False),
+    ("displacement", False),
     ("embassy_cases", False),
     ("embassy_cases_region", True),
-    ("wni_in_cambodia", False),
-    ("entries_cambodia", False),
+    ("wni_in_KH", False),
+    ("entries_KH", False),
     ("stops_hub_cgk", False),
 )
 """Fan charts ``tipsim figures`` draws: the headline outcomes and every output a public figure maps onto."""
 
 
 def observed_points(s: Series, periods: Periods, horizon: tuple[str, str], targets=TARGETS,
-                    observed: pd.DataFrame | None = None) -> pd.DataFrame:
+                    observed: pd.DataFrame | None = None, columns: list[str] | None = None) -> pd.DataFrame:
     """Public figures comparable with series ``s`` as plotted by period, in the units of the plot.
 
     Columns: ``target, how, period_start, period_end, x, value, low, high``. ``how`` is
@@ -55,7 +55,8 @@ def observed_points(s: Series, periods: Periods, horizon: tuple[str, str], targe
     (a flow summed from the first day of the horizon, against a cumulative series).
     Figures whose period lies outside the horizon, shares, and figures of other outputs are
     left out. ``observed`` is a table like :func:`sim.analysis.targets.load_targets`
-    (``id, value, low, high``; the default).
+    (``id, value, low, high``; the default). ``columns`` are the daily columns of the runs
+    (they name the world's destination countries, for figures scaled to the modelled share).
     """
     table = (load_targets() if observed is None else observed).set_index("id")
     lo, hi = pd.Timestamp(horizon[0]), pd.Timestamp(horizon[1])
@@ -69,7 +70,7 @@ def observed_points(s: Series, periods: Periods, horizon: tuple[str, str], targe
             continue
         rec = table.loc[t.id]
         values = [float(rec.get(k)) if k in rec and pd.notna(rec.get(k)) else math.nan for k in ("value", "low", "high")]
-        factor = t.scale
+        scale = factor = t.scale_for(pd.DataFrame(columns=columns or []))
         if t.kind == "end" and s.kind == STOCK and not s.cumulative:
             how, x = "level", end + pd.Timedelta(hours=12)
         elif t.kind == "sum" and s.cumulative and start == lo:
@@ -77,7 +78,7 @@ def observed_points(s: Series, periods: Periods, horizon: tuple[str, str], targe
         elif t.kind == "sum" and not s.cumulative and s.kind != STOCK:
             days = (end - start).days + 1
             how, x = "mean rate", start + (end - start + pd.Timedelta(days=1)) / 2
-            factor = t.scale * DAYS_PER[periods.unit] / days
+            factor = scale * DAYS_PER[periods.unit] / days
         else:
             continue
         value, low, high = (v * factor for v in values)
@@ -144,7 +145,8 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
     bands = fan_data(results, s, scenarios)
     if bands["n"].sum() == 0:
         raise ValueError(f"fan chart {s.key}: the results have no values of {', '.join(s.columns)}")
-    obs = observed_points(s, results.periods, results.horizon, targets, observed)
+    per_country = [f"embassy_cases_{c}" for c in results.world.destination_countries]
+    obs = observed_points(s, results.periods, results.horizon, targets, observed, per_country)
     starts = intervention_starts(results, scenarios)
     facets = layout == "facets" or (layout == "auto" and len(scenarios) > OVERLAY_MAX)
     styles = {name: style.series_style(i) for i, name in enumerate(results.scenarios)}

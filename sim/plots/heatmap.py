@@ -23,7 +23,7 @@ from ..config import ConfigError
 from . import style
 from .labels import lever_label, outcome_label, outcome_unit, scenario_label
 
-OUTCOMES = ("victims", "displacement_mm_la", "false_positive_stops", COST_PER_VICTIM)
+OUTCOMES = ("victims", "displacement", "false_positive_stops", COST_PER_VICTIM)
 """Outcomes drawn by default (one panel each)."""
 
 GRID_MAX = 15

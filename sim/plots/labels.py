@@ -8,22 +8,25 @@ accumulated from the start of the horizon.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
+import pandas as pd
+
 from ..analysis.compare import COST_PER_VICTIM, OUTCOMES
 from ..config import ConfigError
-from ..outputs import COLUMNS, FLOW, MONEY, STOCK
+from ..outputs import COLUMNS, FLOW, MONEY, PER_COUNTRY, STOCK
 
 OUTCOME_LABELS = {
     "victims": "Victims",
     "person_days_exploited": "Person-days exploited",
-    "embassy_cases": "Embassy cases (KBRI Phnom Penh)",
+    "embassy_cases": "Embassy cases (reference country)",
     "rescued": "Rescued",
     "repatriated": "Repatriated",
     "recruiters_arrested": "Recruiters arrested",
     "false_positive_stops": "Legitimate travellers stopped",
-    "displacement_mm_la": "Arrivals in Myanmar and Laos",
+    "displacement": "Arrivals outside the reference country",
     "cost_usd": "Intervention cost",
     COST_PER_VICTIM: "Cost per victim averted",
 }
@@ -35,22 +38,49 @@ COLUMN_LABELS = {
     "in_transit": "In transit",
     "exploited": "Held in compounds",
     "new_victims": "New victims",
-    "embassy_cases": "Embassy cases (KBRI Phnom Penh)",
-    "embassy_cases_region": "Embassy cases (KH, MM, LA)",
-    "wni_in_cambodia": "Indonesians in Cambodia",
-    "entries_cambodia": "Indonesian entries into Cambodia",
+    "embassy_cases": "Embassy cases (reference country)",
+    "embassy_cases_region": "Embassy cases (all destinations)",
+    "displacement": "Arrivals outside the reference country",
     "stops_hub_cgk": "Stops at Soekarno-Hatta",
     "repatriated": "Repatriated",
     "rescued": "Rescued",
     "escaped": "Escaped",
-    "arrivals_compound_MM": "Arrivals in Myanmar",
-    "arrivals_compound_LA": "Arrivals in Laos",
 }
 
-COUNTRY_NAMES = {
-    "ID": "Indonesia", "MY": "Malaysia", "SG": "Singapore", "TH": "Thailand", "VN": "Viet Nam",
-    "KH": "Cambodia", "MM": "Myanmar", "LA": "Laos", "PH": "Philippines",
+COUNTRY_COLUMN_LABELS = {
+    "arrivals_compound_{c}": "Arrivals in {name}",
+    "exploited_{c}": "Held in compounds in {name}",
+    "working_{c}": "Knowing workers in {name}",
+    "embassy_cases_{c}": "Embassy cases in {name}",
+    "embassy_cases_scam_{c}": "Scam-compound embassy cases in {name}",
+    "embassy_cases_tppo_{c}": "TPPO embassy cases in {name}",
+    "wni_in_{c}": "Indonesians in {name}",
+    "entries_{c}": "Indonesian entries into {name}",
+    "entries_migrants_{c}": "Migrants' entries into {name}",
+    "entries_visa_runs_{c}": "Visa-run re-entries into {name}",
+    "entries_background_{c}": "Other Indonesian visitors to {name}",
+    "compounds_active_{c}": "Open compounds in {name}",
+    "capacity_{c}": "Compound places in {name}",
 }
+"""Labels of the per-country columns (:data:`sim.outputs.PER_COUNTRY`), for any country code."""
+
+@functools.cache
+def country_names() -> dict[str, str]:
+    """Country names of the shipped world's ``countries.csv`` (figures are drawn from saved results,
+    without a world at hand); an unknown code is shown as itself."""
+    from ..world import PACKAGE_WORLD_DIR
+
+    table = pd.read_csv(PACKAGE_WORLD_DIR / "countries.csv", dtype=str, keep_default_na=False)
+    return dict(zip(table["country"].str.strip(), table["name"].str.strip()))
+
+
+def _country_column(column: str) -> tuple[str, str] | None:
+    """``(pattern, country code)`` if ``column`` is a per-country column (``exploited_PH``), else None."""
+    for pattern in PER_COUNTRY:
+        prefix = pattern[: -len("{c}")]
+        if column.startswith(prefix) and re.fullmatch(r"[A-Z]{2}", column[len(prefix):]):
+            return pattern, column[len(prefix):]
+    return None
 
 
 def scenario_label(name: str) -> str:
@@ -75,6 +105,10 @@ def column_info(column: str) -> tuple[str, str]:
     if column in COLUMNS:
         kind, unit, _ = COLUMNS[column]
         return kind, unit
+    per_country = _country_column(column)
+    if per_country is not None:
+        kind, unit, _ = PER_COUNTRY[per_country[0]]
+        return kind, unit
     if column.startswith(("departures_via_", "stops_")):
         return FLOW, "persons/day"
     if column.startswith("cost_"):
@@ -86,6 +120,10 @@ def column_info(column: str) -> tuple[str, str]:
 def column_label(column: str) -> str:
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column]
+    per_country = _country_column(column)
+    if per_country is not None:
+        pattern, code = per_country
+        return COUNTRY_COLUMN_LABELS[pattern].format(name=country_names().get(code, code))
     if column in OUTCOMES:
         return outcome_label(column)
     return column.replace("_", " ").capitalize()

@@ -20,15 +20,12 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
-from .labels import COUNTRY_NAMES, scenario_label
+from .labels import scenario_label
 from .results import EnsembleResults
 
 KIND_MARKERS = {"origin": "o", "hub": "s", "transit": "^", "border": "D", "destination": "*"}
 KIND_LABELS = {"origin": "origin province", "hub": "Indonesian hub", "transit": "transit or entry point",
                "border": "border crossing", "destination": "compound cluster"}
-LABEL_AT = {"ID": (121.5, -3.8), "MY": (113.5, 3.2), "SG": (106.3, 2.6), "TH": (97.0, 13.2), "KH": (106.0, 13.8),
-            "VN": (109.2, 9.8), "MM": (95.8, 18.2), "LA": (102.6, 21.6)}
-"""Where country names go on maps of the default world (lon, lat); other countries: above their locations."""
 MAX_WIDTH = 3.5
 """Line width (pt) of the busiest leg."""
 
@@ -92,8 +89,9 @@ def _draw_base(ax, world, loc: pd.DataFrame, data: pd.DataFrame) -> None:
         ax.plot([r.from_lon, r.to_lon], [r.from_lat, r.to_lat], color="0.85", linewidth=0.3, zorder=1,
                 solid_capstyle="round")
     for country, g in loc.groupby("country"):
-        x, y = LABEL_AT.get(country, (g["lon"].mean(), g["lat"].max() + 1.1))
-        ax.text(x, y, COUNTRY_NAMES.get(country, country), ha="center", va="center", fontsize=5.5, color="0.45",
+        # where the world's countries.csv puts the name, else above the country's locations
+        x, y = world.country_label_at.get(country, (g["lon"].mean(), g["lat"].max() + 1.1))
+        ax.text(x, y, world.country_name(country), ha="center", va="center", fontsize=5.5, color="0.45",
                 style="italic", zorder=2)
     for kind, marker in KIND_MARKERS.items():
         g = loc[loc["kind"] == kind]

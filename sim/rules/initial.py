@@ -10,20 +10,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..config import COUNTRIES
+from .. import draws
 from ..lifecycle import State
+from ..params import per_country
 from ..rng import person_key
-from .recruitment import draw_attributes
+from .exploitation import become_held
 
 
 def populate(m) -> None:
+    """Create the start date's compounds, the people in them, and the recruiters linked to them."""
     p = m.params
     comp, pop, s = m.compounds, m.population, m.streams
-    for c, code in enumerate(COUNTRIES):
-        n = int(p.compounds.initial_count[code])
+    initial_count = per_country(p.compounds, "initial_count", m.countries)
+    for c in range(len(m.countries)):
+        n = int(initial_count[c])
         if n:
             comp.create(-1, c, n)
-    for c in range(len(COUNTRIES)):
+    for c in range(len(m.countries)):
         slots = np.flatnonzero(comp.country == c)
         if not len(slots):
             continue
@@ -32,17 +35,11 @@ def populate(m) -> None:
         if total == 0:
             continue
         keys = person_key(np.full(total, -1), c, np.arange(total))
-        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform("initial_origin", keys), side="right")
-        attrs = draw_attributes(m, keys, np.minimum(home, len(m.world.origins) - 1))
-        rows = pop.create(**attrs)
+        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform(draws.INITIAL_ORIGIN, keys), side="right")
+        rows = pop.create(**m.attributes.draw(s, keys, np.minimum(home, len(m.world.origins) - 1)))
         compound = np.repeat(slots, size)
-        pop.cols["location"][rows] = comp.location[compound]
-        deceived = s.uniform("initial_deceived", keys) < p.compounds.initial_deceived_share
-        pop.cols["voluntary"][rows] = ~deceived
-        pop.cols["has_passport"][rows] = True
-        pop.cols["held"][rows] = deceived
-        pop.cols["times_trafficked"][rows] = deceived
-        m.move(rows[~deceived], State.WORKING, group=c, compound=compound[~deceived])
-        m.move(rows[deceived], State.EXPLOITED, group=c, compound=compound[deceived])
+        deceived = s.uniform(draws.INITIAL_DECEIVED, keys) < p.compounds.initial_deceived_share
+        pop.set(rows, location=comp.location[compound], voluntary=~deceived, has_passport=True)
+        m.exits.move(rows[~deceived], State.WORKING, group=c, compound=compound[~deceived])
+        become_held(m, rows[deceived], c, compound=compound[deceived], new_victims=False)
     m.recruiters.create(-1, int(p.recruitment.initial_recruiters), comp.capacity * comp.open)
-    m.supply = (np.zeros(m.recruiters.n), np.zeros((m.recruiters.n, m.recruiters.links.shape[1])))

@@ -14,19 +14,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import draws
 from ..lifecycle import HomeReason, State
 from . import recruitment
 
 
-def home_hazards(m) -> np.ndarray:
+def home_hazards(m, today) -> np.ndarray:
     """Today's re-migration hazard (1/day); one row per group, only group 0 is used."""
     comp = m.compounds
     cap = comp.capacity * comp.open
-    reach = float((cap * m.access[comp.country]).sum() / cap.sum()) if cap.sum() > 0 else 0.0
-    return np.full((len(m.embassies), 1), m.params.migration.remigration_rate * reach)
+    reach = float((cap * today.access[comp.country]).sum() / cap.sum()) if cap.sum() > 0 else 0.0
+    return np.full((len(m.countries), 1), m.params.migration.remigration_rate * reach)
 
 
 def home_multipliers(m, rows, compound) -> np.ndarray:
+    """Per person, the multiplier on re-migration: lower for someone who was held, other for someone intercepted."""
     mp = m.params.migration
     pop = m.population
     factor = np.where(pop.held[rows], mp.remigration_victim_factor, 1.0)
@@ -34,26 +36,22 @@ def home_multipliers(m, rows, compound) -> np.ndarray:
     return factor.reshape(-1, 1)
 
 
-def remigration(m, day: int) -> None:
+def remigration(m, today) -> None:
     """Returnees who set out again: a new episode, knowingly, through an active recruiter."""
     pop, s = m.population, m.streams
-    for _, rows, _ in m.due(State.HOME, ordered=False):
-        lam, _ = m.supply
+    for _, rows, _ in m.exits.due(State.HOME, ordered=False):
+        lam = today.supply.responders
         if not len(lam) or lam.sum() <= 0:
-            m.move(rows, State.HOME)  # nobody recruiting today: stay, re-armed
+            m.exits.move(rows, State.HOME)  # nobody recruiting today: stay, re-armed
             continue
         cum = np.cumsum(lam)
-        u = s.uniform("remigrant_recruiter", pop.key[rows], pop.episode[rows] + 1)
+        u = s.uniform(draws.REMIGRANT_RECRUITER, pop.key[rows], pop.episode[rows] + 1)
         recruiter = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(lam) - 1)
-        compound = recruitment.choose_compound(m, rows, recruiter, day)
+        compound = recruitment.choose_compound(m, rows, recruiter, today.supply)
         go = compound >= 0
-        m.move(rows[~go], State.HOME)  # no compound to go to: stay, re-armed
+        m.exits.move(rows[~go], State.HOME)  # no compound to go to: stay, re-armed
         rows, recruiter, compound = rows[go], recruiter[go], compound[go]
-        c = pop.cols
-        c["episode"][rows] += 1
-        c["voluntary"][rows] = True
-        c["held"][rows] = False
-        c["case_open"][rows] = False
-        c["recruiter"][rows] = recruiter
+        pop.increment(rows, "episode")
+        pop.set(rows, voluntary=True, held=False, case_open=False, recruiter=recruiter)
         m.record.add("remigrations", len(rows))
-        recruitment.to_recruited(m, day, rows, compound)
+        recruitment.to_recruited(m, today.day, rows, compound)

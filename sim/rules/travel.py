@@ -16,6 +16,9 @@ Submodel:
   journey there, on the day the traveller reaches it. Each check stops a person with the
   ``exit_detect``/``entry_detect`` lever of that location times their visibility (1 for a
   deceived first-timer; less for knowing and repeat migrants, who are coached).
+* *Interception* — one path for everyone stopped before a compound (:func:`intercept`): a
+  checkpoint stop turns the traveller back (INTERCEPTED, home after the return trip); a
+  postponed passport application stops a recruit before they leave, at home.
 * *Arrival* — knowing migrants start WORKING, deceived ones are held (EXPLOITED) at once. If
   their compound closed meanwhile they go to its successor, or to the open compound of that
   country with most vacancies, or, if none is open there, of any country.
@@ -24,43 +27,83 @@ Submodel:
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from ..config import COUNTRIES
-from ..lifecycle import AT_DESTINATION, HomeReason, State
+from .. import draws
+from ..lifecycle import HomeReason, State
 from . import exits
+from ..params import per_country
+from .exploitation import become_held
 
 
-def path_log_factor(m, day: int) -> np.ndarray:
-    """log of the share of normal traffic that can use each itinerary today."""
-    row = m.travel_factor[day]
-    cache = m.__dict__.setdefault("_path_factor_cache", {})
-    key = row.tobytes()
-    out = cache.get(key)
-    if out is None:
-        with np.errstate(divide="ignore"):
-            out = cache[key] = m.world.paths.countries @ np.log(row)
-    return out
+class RouteMemory:
+    """What the run keeps about routes: the interception risk recruiters have learnt per leg,
+    today's checks and stops per leg, travellers per year and leg, and the parts of route
+    utilities that do not change during a run."""
+
+    def __init__(self, m):
+        w, t = m.world, m.params.travel
+        n_routes = len(w.route_from)
+        self.model = m
+        self.risk = np.zeros(n_routes)  # interception rate recruiters expect per leg
+        self.attempts = np.zeros(n_routes, dtype=np.int64)  # checks per leg today (reset daily)
+        self.stops = np.zeros(n_routes, dtype=np.int64)  # stops per leg today (reset daily)
+        years = m.dates.year.to_numpy()
+        self.years = np.unique(years)
+        self.year_index = np.searchsorted(self.years, years)  # run day -> row of flows
+        self.flows = np.zeros((len(self.years), n_routes), dtype=np.int64)  # travellers per year and route
+        self.static_utility = -t.beta_cost * w.paths.cost_usd - t.beta_days * w.paths.days
+        self._log_factor: dict[bytes, np.ndarray] = {}
+
+    def log_factor(self, day: int) -> np.ndarray:
+        """log of the share of normal traffic that can use each itinerary on ``day`` (per closure pattern)."""
+        row = self.model.travel_factor[day]
+        key = row.tobytes()
+        out = self._log_factor.get(key)
+        if out is None:
+            with np.errstate(divide="ignore"):
+                out = self._log_factor[key] = self.model.world.paths.countries @ np.log(row)
+        return out
+
+    def learn_risk(self) -> None:
+        """Recruiters update the interception rate they expect on each leg (exponential smoothing of today's stops / checks)."""
+        seen = self.attempts > 0
+        if seen.any():
+            a = self.model.params.travel.risk_learning_rate
+            rate = self.stops[seen] / self.attempts[seen]
+            self.risk[seen] += a * (rate - self.risk[seen])
+        self.attempts[:] = 0
+        self.stops[:] = 0
+
+    def table(self) -> pd.DataFrame:
+        """Travellers per year and route (one row each): who travelled each leg, by the year they set out."""
+        w = self.model.world
+        year, route = np.meshgrid(self.years, np.arange(len(w.route_from)), indexing="ij")
+        return pd.DataFrame({
+            "year": year.ravel(),
+            "from": np.asarray(w.ids)[w.route_from][route.ravel()],
+            "to": np.asarray(w.ids)[w.route_to][route.ravel()],
+            "mode": w.route_mode[route.ravel()],
+            "travellers": self.flows.ravel(),
+        })
 
 
 def destination_access(m, day: int) -> np.ndarray:
     """Per destination country, the best share of normal traffic that can reach it today."""
     w = m.world
-    best = np.exp(path_log_factor(m, day))
+    best = np.exp(m.routes.log_factor(day))
     dest_country = w.dest_country[w.paths.od % len(w.destinations)]
-    out = np.zeros(len(COUNTRIES))
+    out = np.zeros(len(m.countries))
     np.maximum.at(out, dest_country, best)
     return out
 
 
-def choose_paths(m, rows: np.ndarray, day: int) -> np.ndarray:
+def choose_paths(m, rows: np.ndarray, today) -> np.ndarray:
     """An itinerary for each traveller to their compound's location (one keyed uniform each)."""
     w, t, pop = m.world, m.params.travel, m.population
     paths = w.paths
-    static = m.__dict__.get("_path_static_utility")
-    if static is None:  # cost and time do not change during a run
-        static = m._path_static_utility = -t.beta_cost * paths.cost_usd - t.beta_days * paths.days
-    risk = paths.leg_incidence @ m.route_risk  # learnt interception risk summed over each itinerary's legs
-    util = static - t.beta_risk * risk + path_log_factor(m, day)
+    risk = paths.leg_incidence @ m.routes.risk  # learnt interception risk summed over each itinerary's legs
+    util = m.routes.static_utility - t.beta_risk * risk + m.routes.log_factor(today.day)
     # softmax within each origin-destination pair, cumulated into "od + cumulative share"
     start, blocks, block = paths.od_start, paths.block_start, paths.block_of_path
     top = np.maximum.reduceat(util, blocks)
@@ -75,29 +118,30 @@ def choose_paths(m, rows: np.ndarray, day: int) -> np.ndarray:
     position = paths.od + cum
     dest_slot = np.searchsorted(w.destinations, m.compounds.location[pop.compound[rows]])
     od = pop.origin[rows].astype(np.int64) * len(w.destinations) + dest_slot
-    u = m.streams.uniform("route", pop.key[rows], pop.transitions[rows])
+    u = m.streams.uniform(draws.ROUTE, pop.key[rows], pop.transitions[rows])
     chosen = np.searchsorted(position, od + u, side="right")
     return np.clip(chosen, start[od], start[od + 1] - 1)
 
 
-def start_itinerary(m, day: int, rows: np.ndarray) -> None:
+def start_itinerary(m, today, rows: np.ndarray) -> None:
     """Travellers set out: choose an itinerary, resolve its legs and checks, travel."""
     if not len(rows):
         return
-    w, pop, levers = m.world, m.population, m.levers
-    path = choose_paths(m, rows, day)
-    pop.cols["path"][rows] = path
-    pop.cols["location"][rows] = w.origins[pop.origin[rows]]
-    pop.cols["has_passport"][rows] = True  # whoever sets out has (or has just obtained) a passport
+    w, pop, day = m.world, m.population, today.day
+    path = choose_paths(m, rows, today)
+    # whoever sets out has (or has just obtained) a passport
+    pop.set(rows, path=path, location=w.origins[pop.origin[rows]], has_passport=True)
     m.record.add("departures", len(rows))
     edges = w.paths.edges[path]  # travellers x legs, -1 padded
     valid = edges >= 0
     e = np.where(valid, edges, 0)
     n_legs = valid.sum(axis=1)
     key = pop.key[rows][:, None]
-    occasion = pop.transitions[rows].astype(np.int64)[:, None] * 64 + np.arange(edges.shape[1])
-    days = np.where(valid, m.streams.lognormal_days("leg_time", w.route_days_mean[e], w.route_log_sd[e], key, occasion), 0)
-    checks, has_check = m.border.itinerary_checks(rows, edges, occasion, levers)
+    transition = pop.transitions[rows].astype(np.int64)[:, None]
+    legs = np.arange(edges.shape[1])
+    occasion = draws.LEG_TIME.occasion(transition=transition, leg=legs)
+    days = np.where(valid, m.streams.lognormal_days(draws.LEG_TIME, w.route_days_mean[e], w.route_log_sd[e], key, occasion), 0)
+    checks, has_check = m.border.itinerary_checks(rows, edges, transition, today.levers)
     src, dst = w.route_from[e], w.route_to[e]
     stopped = checks.any(axis=1)
     first = np.where(stopped, checks.argmax(axis=1), 2 * n_legs)  # index of the stopping check
@@ -105,21 +149,22 @@ def start_itinerary(m, day: int, rows: np.ndarray) -> None:
     # route learning: every check met up to the stop is an attempt on that leg
     met = np.arange(2 * edges.shape[1])[None, :] <= first[:, None]
     attempted = met & has_check
-    np.add.at(m.edge_attempts, np.repeat(e, 2, axis=1)[attempted], 1)
-    np.add.at(m.edge_stops, e[np.arange(len(rows)), np.minimum(leg, edges.shape[1] - 1)][stopped], 1)
+    routes = m.routes
+    np.add.at(routes.attempts, np.repeat(e, 2, axis=1)[attempted], 1)
+    np.add.at(routes.stops, e[np.arange(len(rows)), np.minimum(leg, edges.shape[1] - 1)][stopped], 1)
     # leaving Indonesia through a hub: a departure via that hub (displacement outcome)
-    passed = np.arange(edges.shape[1])[None, :] < leg[:, None]
-    passed |= (np.arange(edges.shape[1])[None, :] == leg[:, None]) & (first % 2 == 1)[:, None]
+    passed = legs[None, :] < leg[:, None]
+    passed |= (legs[None, :] == leg[:, None]) & (first % 2 == 1)[:, None]
     leaving = valid & passed & (w.country[src] == "ID") & (w.country[dst] != "ID")
     _record_per_hub(m, "departures_via_", src[leaving])
     # route flows (for flow diagrams): travellers who travel each leg (up to a stop at its entry check)
-    m.route_flows[m.year_index[day]] += np.bincount(e[valid & passed], minlength=m.route_flows.shape[1])
+    routes.flows[routes.year_index[day]] += np.bincount(e[valid & passed], minlength=routes.flows.shape[1])
     # time of the outcome: days travelled before the stopping check (or the whole journey)
     cum = np.cumsum(days, axis=1)
     before = np.where(first % 2 == 0, leg, leg + 1)  # legs completed before the check
     elapsed = np.where(before > 0, cum[np.arange(len(rows)), np.maximum(before - 1, 0)], 0)
-    pop.cols["stop_check"][rows] = first
-    m.move(rows, State.IN_TRANSIT, timer=day + elapsed)
+    pop.set(rows, stop_check=first)
+    m.exits.move(rows, State.IN_TRANSIT, timer=day + elapsed)
 
 
 def _record_per_hub(m, prefix: str, hubs: np.ndarray) -> None:
@@ -130,20 +175,21 @@ def _record_per_hub(m, prefix: str, hubs: np.ndarray) -> None:
             m.record.add(prefix + m.world.ids[hub], int(counts[hub]))
 
 
-def journeys(m, day: int) -> None:
+def journeys(m, today) -> None:
     """Today's journey outcomes: stops at checkpoints and arrivals; then returns home."""
-    w, pop = m.world, m.population
-    for _, rows, _ in m.due(State.IN_TRANSIT, ordered=False):
+    w, pop, day = m.world, m.population, today.day
+    for _, rows, _ in m.exits.due(State.IN_TRANSIT, ordered=False):
         path, first = pop.path[rows], pop.stop_check[rows].astype(np.int64)
         n_legs = w.paths.n_legs[path]
         arrived = first >= 2 * n_legs
         leg = first // 2
         edges = w.paths.edges[path]
-        # entries into Cambodia along the way (the crossing is within a day of the outcome)
+        # entries into destination countries along the way (the crossing is within a day of the outcome)
         e = np.where(edges >= 0, edges, 0)
         crossed = (np.arange(edges.shape[1])[None, :] < np.where(arrived, n_legs, leg)[:, None]) & (edges >= 0)
-        into_kh = crossed & (w.country[w.route_to[e]] == "KH") & (w.country[w.route_from[e]] != "KH")
-        m.record.add("entries_cambodia_migrants", int(into_kh.sum()))
+        into, out_of = w.location_dest_country[w.route_to[e]], w.location_dest_country[w.route_from[e]]
+        entering = crossed & (into >= 0) & (into != out_of)
+        m.record.add_per_country("entries_migrants_{c}", np.bincount(into[entering], minlength=len(m.countries)))
         stop = ~arrived
         if stop.any():
             rows_s = rows[stop]
@@ -152,35 +198,35 @@ def journeys(m, day: int) -> None:
             node = np.where(at_exit, w.route_from[edge], w.route_to[edge])
             in_id = w.country[node] == "ID"
             column = np.where(at_exit, np.where(in_id, "intercepted_exit_indonesia", "intercepted_transit"), "intercepted_entry")
-            intercept(m, day, rows_s, node, column)
+            intercept(m, day, rows_s, column, node)
         arrive_compound(m, day, rows[arrived])
-    for _, rows, _ in m.due(State.INTERCEPTED, ordered=False):
-        exits.go_home(m, day, rows, HomeReason.INTERCEPTED)
+    for _, rows, _ in m.exits.due(State.INTERCEPTED, ordered=False):
+        exits.go_home(m, rows, HomeReason.INTERCEPTED)
 
 
-def intercept(m, day: int, rows: np.ndarray, nodes: np.ndarray, column) -> None:
-    """Stopped travellers are turned back: INTERCEPTED, then home after the return trip."""
-    w = m.world
+def intercept(m, day: int, rows: np.ndarray, column, nodes: np.ndarray | None = None) -> None:
+    """Would-be migrants stopped before reaching a compound: the one place interceptions are kept.
+
+    ``column`` names the kind of stop (scalar or per row: ``intercepted_exit_indonesia``,
+    ``intercepted_transit``, ``intercepted_entry`` or ``passport_postponed``). Travellers
+    stopped at a checkpoint (``nodes``, their location) are turned back: INTERCEPTED, then home
+    after the return trip. A recruit whose passport is postponed (``nodes`` None) never left:
+    they are home at once.
+    """
+    if not len(rows):
+        return
     m.record.add("intercepted", len(rows))
     column = np.broadcast_to(np.asarray(column), rows.shape)
     for name in np.unique(column):
         m.record.add(str(name), int((column == name).sum()))
+    if nodes is None:
+        exits.go_home(m, rows, HomeReason.INTERCEPTED)
+        return
+    w, pop = m.world, m.population
     _record_per_hub(m, "stops_", nodes[w.kind[nodes] == "hub"])
-    pop = m.population
-    pop.cols["location"][rows] = nodes
-    back = m.streams.lognormal_days("return_trip", m.params.travel.return_days, 0.5, pop.key[rows], pop.transitions[rows])
-    m.move(rows, State.INTERCEPTED, timer=day + back)
-
-
-def learn_route_risk(m) -> None:
-    """Recruiters update the interception rate they expect on each leg (exponential smoothing)."""
-    seen = m.edge_attempts > 0
-    if seen.any():
-        a = m.params.travel.risk_learning_rate
-        rate = m.edge_stops[seen] / m.edge_attempts[seen]
-        m.route_risk[seen] += a * (rate - m.route_risk[seen])
-    m.edge_attempts[:] = 0
-    m.edge_stops[:] = 0
+    pop.set(rows, location=nodes)
+    back = m.streams.lognormal_days(draws.RETURN_TRIP, m.params.travel.return_days, 0.5, pop.key[rows], pop.transitions[rows])
+    m.exits.move(rows, State.INTERCEPTED, timer=day + back)
 
 
 def arrive_compound(m, day: int, rows: np.ndarray) -> None:
@@ -190,20 +236,15 @@ def arrive_compound(m, day: int, rows: np.ndarray) -> None:
     pop, comp = m.population, m.compounds
     target = current_compound(m, pop.compound[rows])
     lost = target < 0
-    exits.go_home(m, day, rows[lost], HomeReason.SELF_RETURN)
+    exits.go_home(m, rows[lost], HomeReason.SELF_RETURN)
     rows, target = rows[~lost], target[~lost]
     country = comp.country[target].astype(np.int64)
-    pop.cols["location"][rows] = comp.location[target]
+    pop.set(rows, location=comp.location[target])
     voluntary = pop.voluntary[rows]
-    m.record.add("arrivals_compound", len(rows))
-    for g, n in enumerate(np.bincount(country, minlength=len(COUNTRIES))):
-        m.record.add(f"arrivals_compound_{COUNTRIES[g]}", int(n))
-    m.move(rows[voluntary], State.WORKING, group=country[voluntary], compound=target[voluntary])
+    m.record.arrivals(np.bincount(country, minlength=len(m.countries)))
+    m.exits.move(rows[voluntary], State.WORKING, group=country[voluntary], compound=target[voluntary])
     held = rows[~voluntary]
-    pop.cols["held"][held] = True
-    pop.cols["times_trafficked"][held] += 1
-    m.move(held, State.EXPLOITED, group=country[~voluntary], compound=target[~voluntary])
-    m.record.add("new_victims", len(held))
+    become_held(m, held, country[~voluntary], compound=target[~voluntary])
     m.record.add("new_victims_deceived", len(held))
 
 
@@ -229,27 +270,23 @@ def current_compound(m, slots: np.ndarray) -> np.ndarray:
     return out
 
 
-def people_in_country(m, country: int) -> int:
-    """Pipeline people in destination ``country`` (slot): in a compound, escaped, rescued, released,
-    detained or in the embassy shelter there. Travellers are counted on arrival (their crossing into
-    the country is at most a day earlier, since itineraries end at the compound)."""
-    return sum(m.population.count(s, country) for s in AT_DESTINATION)
-
-
-def other_crossings(m, day: int) -> None:
-    """Entries into Cambodia outside itineraries (visa runs, other visitors) and false-positive stops."""
-    s, p, rec, w = m.streams, m.params, m.record, m.world
-    kh = COUNTRIES.index("KH")
-    working_kh = m.population.count(State.WORKING, kh)
-    visa = int(s.poisson("visa_runs", p.compounds.visa_run_rate * working_kh, day)[0])
-    kh_factor = m.travel_factor[day, w.country_index["KH"]] if "KH" in w.country_index else 0.0
-    background = int(s.poisson("background_entries", p.migration.background_entries_per_day * kh_factor, day)[0])
-    rec.add("entries_visa_runs", visa)
-    rec.add("entries_background", background)
-    migrants = rec.data["entries_cambodia_migrants"][day]
-    rec.add("entries_cambodia", migrants + visa + background)
+def other_crossings(m, today) -> None:
+    """Entries into destination countries outside itineraries (visa runs, other visitors), and
+    false-positive stops at hubs."""
+    s, p, rec, w, day = m.streams, m.params, m.record, m.world, today.day
+    countries = m.countries
+    visa_rate = per_country(p.compounds, "visa_run_rate", countries)
+    visitors = per_country(p.migration, "background_entries_per_day", countries)
+    open_share = m.travel_factor[day, [w.country_index[c] for c in countries]]
+    for g, code in enumerate(countries):
+        working = m.population.count(State.WORKING, g)
+        visa = int(s.poisson(draws.VISA_RUNS, visa_rate[g] * working, day, g)[0])
+        background = int(s.poisson(draws.BACKGROUND_ENTRIES, visitors[g] * open_share[g], day, g)[0])
+        rec.add(f"entries_visa_runs_{code}", visa)
+        rec.add(f"entries_background_{code}", background)
+        rec.add(f"entries_{code}", rec.data[f"entries_migrants_{code}"][day] + visa + background)
     abroad = [w.country_index[c] for c in w.countries if c != "ID"]
     traffic = float(m.travel_factor[day, abroad].mean()) if abroad else 1.0
-    fp = m.border.false_positives(day, m.levers, traffic)
+    fp = m.border.false_positives(day, today.levers, traffic)
     rec.add("false_positive_stops", int(fp.sum()))
     _record_per_hub(m, "stops_", np.repeat(np.arange(len(fp)), fp))
