@@ -109,7 +109,7 @@ def engine(cfg):
 
 
 def _naive(cfg, scale=None):
-    history, reasons, model = naive_mesa.naive_occupancy(cfg, rng=NAIVE_SEED, hazard_scale=scale)
+    history, reasons, model = naive_mesa.mesa_occupancy(cfg, rng=NAIVE_SEED, hazard_scale=scale)
     flows = {k: int(model.flows[:, i].sum()) for i, k in enumerate(naive_mesa.FLOWS)}
     return {"n": model.n_people, "history": history, "reasons": reasons, "flows": flows}
 
