@@ -1,4 +1,7 @@
-"""A naive per-agent Mesa 3.5 model of the core migrant life cycle: speed baseline and docking check.
+"""A naive per-agent Mesa 3.5 model of the core migrant life cycle: docking check and the old speed baseline.
+
+The honest speed baseline is the competent model of the same subset (:mod:`competent_mesa`),
+which shares this module's subset configuration, day-0 cohort and exit hazards.
 
 The *core migrant life cycle* is the destination side of the pipeline for a fixed cohort of
 Indonesians placed in compounds on day 0 and followed for 365 days from 2024-01-01 (no border
