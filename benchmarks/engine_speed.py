@@ -1,4 +1,4 @@
-"""Engine speed: the vectorised engine against the naive per-agent Mesa model, scaling, memory, full run.
+"""Engine speed: the vectorised engine against per-agent Mesa models (competent and naive), scaling, memory, full run.
 
 Run from the repository root (``make benchmark`` does)::
 
@@ -7,13 +7,17 @@ Run from the repository root (``make benchmark`` does)::
 
 What it measures (all in this one process, one core):
 
-1. **Core migrant life cycle, engine vs naive Mesa**, at 10k and 100k migrants for 365 days
-   (:mod:`naive_mesa`: the cohort placed in compounds on 2024-01-01, everything but the
-   destination-side life cycle switched off). *Agent-steps* = migrants alive in the subset
-   (not yet home) at the start of each day, summed over the days; each side's rate is its own
-   agent-steps / its own stepping time (model construction is timed separately and excluded
-   from both). The engine is the real :class:`sim.TraffickingModel` with the subset
-   configuration; it is timed as the best of ``--repeats`` runs, the naive model once.
+1. **Core migrant life cycle, engine vs per-agent Mesa**, at 10k and 100k migrants for 365
+   days (:mod:`naive_mesa`: the cohort placed in compounds on 2024-01-01, everything but the
+   destination-side life cycle switched off), against two per-agent Mesa 3.5 models of the
+   same subset: the competent one (:mod:`competent_mesa`: one uniform per agent-day against
+   exit probabilities set on entering a state, ``agents.do``) and the naive one
+   (:class:`naive_mesa.NaiveModel`: exit-by-exit numpy draws with ``exp`` each day,
+   ``shuffle_do``). *Agent-steps* = migrants alive in the subset (not yet home) at the start
+   of each day, summed over the days; each side's rate is its own agent-steps / its own
+   stepping time (model construction is timed separately and excluded). The engine is the
+   real :class:`sim.TraffickingModel` with the subset configuration. Every side is timed as
+   the best of ``--repeats`` runs (CPU time of this process).
 2. **Peak memory per migrant** of the engine at 100k: the tracemalloc peak of building and
    running the model, divided by the people created; and the bytes held by the population
    columns and per-state pools at the end, divided by the people created.
@@ -26,7 +30,8 @@ What it measures (all in this one process, one core):
    counted from the end-of-day stocks of every state (a second, identical run stepped day by
    day reads them; it is not timed).
 
-The last line printed is ``speedup_vs_naive_mesa: X`` (X at 100k migrants).
+The last two lines are ``speedup_vs_naive_mesa: X`` and the headline
+``speedup_vs_competent_mesa: Y`` (engine / Mesa agent-steps per second at 100k migrants).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import competent_mesa  # noqa: E402
 import naive_mesa  # noqa: E402
 import sim  # noqa: E402
 from sim.lifecycle import ABSORBING, State  # noqa: E402
@@ -88,15 +94,26 @@ def time_engine(cfg, repeats: int) -> dict:
     return best
 
 
-def time_naive(cfg, seed: int) -> dict:
-    """Stepping time (CPU) of the naive Mesa model on the cohort of ``cfg`` (one run)."""
-    with Clock() as build:
-        model = naive_mesa.NaiveModel(sim.TraffickingModel(cfg), rng=seed)
-    with Clock() as step:
-        model.run()
-    steps = int(model.alive_start.sum())
-    return {"build_s": build.cpu, "run_s": step.cpu, "wall_s": step.wall, "people": model.n_people,
-            "agent_steps": steps, "rate": steps / step.cpu}
+MESA_MODELS = {"competent": competent_mesa.CompetentModel, "naive": naive_mesa.NaiveModel}
+"""The per-agent Mesa models the engine is compared with, by the name printed."""
+
+
+def time_mesa(model_class, cfg, seed: int, repeats: int) -> dict:
+    """Best-of-``repeats`` stepping time (CPU) of a per-agent Mesa model on the cohort of ``cfg``
+    (build = the engine model the cohort is copied from plus the Mesa model)."""
+    best = None
+    for _ in range(repeats):
+        with Clock() as build:
+            model = model_class(sim.TraffickingModel(cfg), rng=seed)
+        with Clock() as step:
+            model.run()
+        steps = int(model.alive_start.sum())
+        run = {"build_s": build.cpu, "run_s": step.cpu, "wall_s": step.wall, "people": model.n_people, "agent_steps": steps}
+        del model
+        if best is None or run["run_s"] < best["run_s"]:
+            best = run
+    best["rate"] = best["agent_steps"] / best["run_s"]
+    return best
 
 
 def engine_memory(cfg) -> dict:
@@ -129,7 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="small sizes (1k/5k, 5k/10k/20k); a smoke test, not a measurement")
     ap.add_argument("--seed", type=int, default=naive_mesa.SEED)
-    ap.add_argument("--repeats", type=int, default=3, help="engine timings: best of this many runs")
+    ap.add_argument("--repeats", type=int, default=3, help="every timing: best of this many runs")
     args = ap.parse_args(argv)
     compare = (1_000, 5_000) if args.quick else (10_000, 100_000)
     scaling = (5_000, 10_000, 20_000) if args.quick else (50_000, 100_000, 200_000)
@@ -139,21 +156,26 @@ def main(argv: list[str] | None = None) -> None:
           f"({os.cpu_count()} CPUs; one used)  commit {git_commit()}")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print(f"1. core migrant life cycle, 365 days from {naive_mesa.START_DATE}, engine vs naive Mesa (seed {args.seed})")
+    print(f"1. core migrant life cycle, 365 days from {naive_mesa.START_DATE}, engine vs per-agent Mesa "
+          f"(competent: competent_mesa.py, naive: naive_mesa.py; seed {args.seed})")
     print("   agent-steps = migrants not yet home at the start of each day, summed over days")
-    print("   times are CPU seconds of this process (wall in brackets); build = model construction, not in the rate")
-    print(f"   {'migrants':>9} {'side':<7} {'agent-steps':>12} {'build s':>8} {'run s':>8} {'(wall)':>8} {'agent-steps/s':>14}")
-    speedups = {}
+    print(f"   times are CPU seconds of this process, best of {args.repeats} (wall in brackets); "
+          "build = model construction, not in the rate")
+    print(f"   {'migrants':>9} {'side':<10} {'agent-steps':>12} {'build s':>8} {'run s':>8} {'(wall)':>8} {'agent-steps/s':>14}")
+    speedups = {name: {} for name in MESA_MODELS}
     for n in compare:
         cfg = naive_mesa.subset_config(n, seed=args.seed)
-        e = time_engine(cfg, args.repeats)
-        nv = time_naive(cfg, args.seed)
-        assert e["people"] == nv["people"], "engine and naive cohorts differ"
-        for side, r in (("engine", e), ("naive", nv)):
-            print(f"   {r['people']:>9,} {side:<7} {r['agent_steps']:>12,} {r['build_s']:>8.2f} {r['run_s']:>8.2f} "
+        sides = {"engine": time_engine(cfg, args.repeats)}
+        sides.update({name: time_mesa(cls, cfg, args.seed, args.repeats) for name, cls in MESA_MODELS.items()})
+        assert len({r["people"] for r in sides.values()}) == 1, "engine and Mesa cohorts differ"
+        for side, r in sides.items():
+            print(f"   {r['people']:>9,} {side:<10} {r['agent_steps']:>12,} {r['build_s']:>8.2f} {r['run_s']:>8.2f} "
                   f"{'(%.2f)' % r['wall_s']:>8} {r['rate']:>14,.0f}")
-        speedups[n] = e["rate"] / nv["rate"]
-        print(f"   {'':>9} speedup (engine / naive agent-steps per second): {speedups[n]:.1f}x")
+        for name in MESA_MODELS:
+            speedups[name][n] = sides["engine"]["rate"] / sides[name]["rate"]
+        print(f"   {'':>9} speedup (engine / Mesa agent-steps per second): "
+              + ", ".join(f"vs {name} {speedups[name][n]:.1f}x" for name in MESA_MODELS)
+              + f"; competent vs naive {sides['competent']['rate'] / sides['naive']['rate']:.1f}x")
 
     print()
     cfg = naive_mesa.subset_config(compare[-1], seed=args.seed)
@@ -200,7 +222,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"   agent-days per second: {person_days / c.wall:,.0f} per wall second, {person_days / c.cpu:,.0f} per CPU second")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print()
-    print(f"speedup_vs_naive_mesa: {speedups[compare[-1]]:.1f}")
+    print(f"speedup_vs_naive_mesa: {speedups['naive'][compare[-1]]:.1f}")
+    print(f"speedup_vs_competent_mesa: {speedups['competent'][compare[-1]]:.1f}")
 
 
 if __name__ == "__main__":

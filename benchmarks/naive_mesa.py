@@ -1,4 +1,7 @@
-"""A naive per-agent Mesa 3.5 model of the core migrant life cycle: speed baseline and docking check.
+"""A naive per-agent Mesa 3.5 model of the core migrant life cycle: docking check and the old speed baseline.
+
+The honest speed baseline is the competent model of the same subset (:mod:`competent_mesa`),
+which shares this module's subset configuration, day-0 cohort and exit hazards.
 
 The *core migrant life cycle* is the destination side of the pipeline for a fixed cohort of
 Indonesians placed in compounds on day 0 and followed for 365 days from 2024-01-01 (no border
@@ -60,6 +63,7 @@ import numpy as np
 import sim
 import sim.world
 from sim.lifecycle import HomeReason, State
+from sim.run import people_table
 
 START_DATE, END_DATE = "2024-01-01", "2024-12-31"
 SEED = 20240101
@@ -133,6 +137,90 @@ def subset_config(n: int, seed: int = SEED, **kw) -> sim.TipsimConfig:
     cfg = sim.load_config(subset_overrides(n, seed, **kw))
     assert not cfg.interventions, "the subset must run without interventions"
     return cfg
+
+
+# -------------------------------------------------------------------------------------------
+# What both per-agent Mesa models start from: exit hazards and the cohort
+# -------------------------------------------------------------------------------------------
+
+WORKING_EXITS = ("leave", "held", "case", "working_dumped")
+EXPLOITED_EXITS = ("escape", "ransom", "resale", "report", "rescue", "dumped")
+"""Exit names of WORKING and EXPLOITED in the engine's tie-breaking order (``sim.lifecycle.EXITS``;
+the WORKING ``dumped`` exit is called ``working_dumped`` here so that every name is unique)."""
+
+
+def exit_hazards(params, hazard_scale: dict[str, float] | None = None) -> dict[str, float]:
+    """Base hazard (1/day) of each exit of the subset by name (:data:`WORKING_EXITS`,
+    :data:`EXPLOITED_EXITS`, ``repatriate``), before per-person and per-compound multipliers.
+
+    ``hazard_scale`` multiplies named exits (negative controls, e.g. ``{"escape": 2.0}``);
+    an unknown name is an error. Mass release (``dumped``) is a lever only interventions
+    raise: 0 in the subset.
+    """
+    c, e, dp = params.compounds, params.embassy, params.destination_police
+    release_rate = 0.0
+    base = {"leave": c.contract_end_rate, "held": c.exploit_rate, "case": e.worker_case_rate, "working_dumped": release_rate,
+            "escape": c.escape_rate, "ransom": c.ransom_rate, "resale": c.resale_rate, "report": e.family_report_rate,
+            "rescue": dp.targeted_rescue_rate, "dumped": release_rate}
+    scale = dict.fromkeys([*base, "repatriate"], 1.0)
+    for k, v in (hazard_scale or {}).items():
+        if k not in scale:
+            raise KeyError(f"unknown exit {k!r}; known: {', '.join(scale)}")
+        scale[k] = v
+    out = {k: rate * scale[k] for k, rate in base.items()}
+    out["repatriate"] = scale["repatriate"] / e.processing_days
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Cohort:
+    """The subset's day 0: the people in compounds (one entry per person) and the compounds (one per slot)."""
+
+    params: object  # the run's parameters (cfg.params)
+    n_days: int
+    n_countries: int
+    state: np.ndarray  # int State code: WORKING or EXPLOITED
+    compound: np.ndarray  # compound slot
+    digital: np.ndarray  # digital exposure / population mean: the multiplier of the case and report hazards
+    held: np.ndarray
+    case_open: np.ndarray
+    comp_country: np.ndarray  # country index of each compound
+    comp_capacity: np.ndarray
+    comp_violence: np.ndarray
+    comp_ransom: np.ndarray  # USD
+    comp_open: np.ndarray
+
+    def headcount(self) -> np.ndarray:
+        """People per compound slot (float, as capacities are)."""
+        return np.bincount(self.compound, minlength=len(self.comp_country)).astype(np.float64)
+
+
+def cohort(engine: sim.TraffickingModel) -> Cohort:
+    """The cohort and compounds of a freshly built engine model (day 0, not stepped).
+
+    People come from the people table (``sim.run.people_table``, the schema of
+    ``people.parquet``); compounds from the model's compound table.
+    """
+    people = people_table(engine)
+    inside = people["state"].isin([State.WORKING.name.lower(), State.EXPLOITED.name.lower()]).to_numpy()
+    people = people[inside]
+    p = engine.params
+    comp = engine.compounds
+    return Cohort(
+        params=p,
+        n_days=int(engine.n_days),
+        n_countries=len(engine.countries),
+        state=np.array([int(State[s.upper()]) for s in people["state"]], dtype=np.int64),
+        compound=people["compound"].to_numpy(np.int64),
+        digital=people["digital"].to_numpy() / max(p.population.digital_exposure_mean, 1e-9),
+        held=people["held"].to_numpy(bool),
+        case_open=people["case_open"].to_numpy(bool),
+        comp_country=comp.country.astype(np.int64).copy(),
+        comp_capacity=comp.capacity.copy(),
+        comp_violence=comp.violence.copy(),
+        comp_ransom=comp.ransom.copy(),
+        comp_open=comp.open.copy(),
+    )
 
 
 # -------------------------------------------------------------------------------------------
@@ -291,51 +379,38 @@ class NaiveModel(mesa.Model):
 
     def __init__(self, engine: sim.TraffickingModel, rng=None, hazard_scale: dict[str, float] | None = None):
         super().__init__(rng=rng)
-        p = engine.params
-        c, e, dp = p.compounds, p.embassy, p.destination_police
-        scale = {"leave": 1.0, "held": 1.0, "case": 1.0, "working_dumped": 1.0, "escape": 1.0, "ransom": 1.0,
-                 "resale": 1.0, "report": 1.0, "rescue": 1.0, "dumped": 1.0, "repatriate": 1.0}
-        for k, v in (hazard_scale or {}).items():
-            if k not in scale:
-                raise KeyError(f"unknown exit {k!r}; known: {', '.join(scale)}")
-            scale[k] = v
-        release_rate = 0.0  # a lever only interventions raise
-        self.h_working = (c.contract_end_rate * scale["leave"], c.exploit_rate * scale["held"],
-                          e.worker_case_rate * scale["case"], release_rate * scale["working_dumped"])
-        self.h_exploited = (c.escape_rate * scale["escape"], c.ransom_rate * scale["ransom"], c.resale_rate * scale["resale"],
-                            e.family_report_rate * scale["report"], dp.targeted_rescue_rate * scale["rescue"],
-                            release_rate * scale["dumped"])
-        self.h_repatriate = scale["repatriate"] / e.processing_days
+        start = cohort(engine)
+        p = start.params
+        e = p.embassy
+        h = exit_hazards(p, hazard_scale)
+        self.h_working = tuple(h[name] for name in WORKING_EXITS)
+        self.h_exploited = tuple(h[name] for name in EXPLOITED_EXITS)
+        self.h_repatriate = h["repatriate"]
         self.capacity = int(e.repatriation_capacity)
-        self.ransom_median = c.ransom_median_usd
-        self.resale_abroad_share = c.resale_abroad_share
+        self.ransom_median = p.compounds.ransom_median_usd
+        self.resale_abroad_share = p.compounds.resale_abroad_share
         self.case_prob_escaped, self.case_prob_released = e.case_prob_escaped, e.case_prob_released
         self.awareness_initial, self.awareness_cases = e.awareness_initial, e.awareness_cases
         self._handover_mu = math.log(e.handover_days) - 0.5 * 0.5**2
 
-        comp = engine.compounds
-        self.n_countries = len(engine.countries)
-        self.comp_country = comp.country.astype(np.int64).copy()
-        self.comp_capacity = comp.capacity.copy()
-        self.comp_violence = comp.violence.tolist()
-        self.comp_ransom = comp.ransom.tolist()
-        self.comp_open = comp.open.copy()
-        pop = engine.population
-        rows = np.flatnonzero(np.isin(pop.state, [int(s) for s in (State.WORKING, State.EXPLOITED)]))
-        self.n_people = len(rows)
-        self.head = np.bincount(pop.compound[rows], minlength=comp.n).astype(np.float64)
-        digital = (pop.digital[rows] / max(p.population.digital_exposure_mean, 1e-9)).tolist()
-        for r, s, k, d, h, co in zip(rows, pop.state[rows].tolist(), pop.compound[rows].tolist(), digital,
-                                     pop.held[rows].tolist(), pop.case_open[rows].tolist()):
-            Migrant(self, State(s), k, d, h, co)
+        self.n_countries = start.n_countries
+        self.comp_country = start.comp_country.copy()
+        self.comp_capacity = start.comp_capacity.copy()
+        self.comp_violence = start.comp_violence.tolist()
+        self.comp_ransom = start.comp_ransom.tolist()
+        self.comp_open = start.comp_open.copy()
+        self.n_people = len(start.state)
+        self.head = start.headcount()
+        for s, k, d, held, co in zip(start.state.tolist(), start.compound.tolist(), start.digital.tolist(),
+                                     start.held.tolist(), start.case_open.tolist()):
+            Migrant(self, State(s), k, d, held, co)
 
         self.day = 0
-        self.n_days = engine.n_days
+        self.n_days = start.n_days
         self.cases = 0
         self.awareness = 1.0
         self.queue = [deque() for _ in range(self.n_countries)]
-        self.counts = np.zeros(len(State), dtype=np.int64)
-        np.add.at(self.counts, pop.state[rows].astype(np.int64), 1)
+        self.counts = np.bincount(start.state, minlength=len(State)).astype(np.int64)
         self.home_reasons = np.zeros(len(HomeReason), dtype=np.int64)
         self.left_day: list[int] = []
         self.history = np.zeros((self.n_days, len(State)), dtype=np.int64)
@@ -390,10 +465,12 @@ def engine_occupancy(cfg: sim.TipsimConfig) -> tuple[np.ndarray, np.ndarray, sim
     return history, reasons, model
 
 
-def naive_occupancy(cfg: sim.TipsimConfig, rng, hazard_scale: dict[str, float] | None = None) -> tuple[np.ndarray, np.ndarray, NaiveModel]:
-    """Run the naive model on the cohort of ``cfg``; same outputs as :func:`engine_occupancy`."""
-    naive = NaiveModel(sim.TraffickingModel(cfg), rng=rng, hazard_scale=hazard_scale).run()
-    return naive.history, naive.home_reasons, naive
+def mesa_occupancy(cfg: sim.TipsimConfig, rng, hazard_scale: dict[str, float] | None = None, model: type = NaiveModel):
+    """Run a per-agent Mesa model (:class:`NaiveModel`, or ``competent_mesa.CompetentModel``)
+    on the cohort of ``cfg``; same outputs as :func:`engine_occupancy`: (state occupancy per
+    day, home reasons, the model)."""
+    agent_model = model(sim.TraffickingModel(cfg), rng=rng, hazard_scale=hazard_scale).run()
+    return agent_model.history, agent_model.home_reasons, agent_model
 
 
 def replace_seed(cfg: sim.TipsimConfig, seed: int) -> sim.TipsimConfig:
@@ -410,7 +487,7 @@ if __name__ == "__main__":  # a quick look: python benchmarks/naive_mesa.py [N]
     eh, er, em = engine_occupancy(cfg)
     te = time.perf_counter() - t
     t = time.perf_counter()
-    nh, nr, nm = naive_occupancy(cfg, rng=1)
+    nh, nr, nm = mesa_occupancy(cfg, rng=1)
     tn = time.perf_counter() - t
     print(f"N = {nm.n_people}; engine {te:.2f} s, naive {tn:.2f} s")
     for s in SUBSET_STATES:
