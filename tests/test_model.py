@@ -75,6 +75,20 @@ def test_every_person_is_in_exactly_one_state_every_day(world, base_cfg, seed, e
     assert last["in_transit"] == m.population.count(State.IN_TRANSIT)
 
 
+@settings(max_examples=6, deadline=None)
+@given(kh=st.integers(65, 200), fill=st.sampled_from([0.0, 0.02, 0.3]), seed=st.integers(0, 2**31))
+def test_many_compounds_from_the_start_keep_the_population_consistent(world, base_cfg, kh, fill, seed):
+    """Regression (issue 12 item 11): more than 64 compounds on day 0, most of them empty or nearly so."""
+    cfg = dataclasses.replace(base_cfg, seed=seed, start_date="2022-06-01", end_date="2022-06-20")
+    cfg = _with_params(cfg, compounds={"initial_count": {"KH": kh, "MM": 4, "LA": 3}, "initial_fill": fill})
+    m = TraffickingModel(cfg, world)
+    assert m.compounds.n == kh + 7
+    assert_population_consistent(m.population, m.compounds.n)
+    for _ in range(m.n_days):
+        m.step()
+        assert_population_consistent(m.population, m.compounds.n)
+
+
 def test_daily_table_has_the_documented_columns(short_cfg):
     daily = simulate(short_cfg).daily
     missing = [c for c in REQUIRED_COLUMNS if c not in daily.columns]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,3 +99,22 @@ def test_pools_compact_when_mostly_tombstones():
     pos, _ = pool.due(np.array([6_500.0]))
     assert sorted(pool.rows[pos].tolist()) == list(range(6_000, 6_501))
     assert_population_consistent(pop)
+
+
+def test_the_invariant_check_reads_the_count_widths_and_catches_a_wrong_count():
+    """Regression (issue 12 item 11): more compounds than the count arrays are wide (compounds nobody
+    has entered yet) is consistent; a count that disagrees with the people is caught at any slot."""
+    pop = MigrantPopulation()
+    rows = _new(pop, 5)
+    pop.enter(rows, State.WORKING, 0, np.zeros((5, 4)), group=0, compound=3)
+    width = len(pop.headcount)
+    assert_population_consistent(pop, n_compounds=width + 16)  # 16 empty compounds beyond the arrays' width
+    pop.enter(rows[:2], State.RECRUITED, 1, np.zeros((2, 1)), compound=width + 10)  # promised beyond the width
+    assert len(pop.pipeline) > width + 10
+    assert_population_consistent(pop, n_compounds=width + 16)
+    for counts, slot in ((pop.headcount, 3), (pop.pipeline, width + 10), (pop.headcount, width + 12)):
+        counts[slot] += 1  # the properties are views of the population's arrays
+        with pytest.raises(AssertionError, match="compound counts differ"):
+            assert_population_consistent(pop, n_compounds=width + 16)
+        counts[slot] -= 1
+    assert_population_consistent(pop, n_compounds=width + 16)
