@@ -158,6 +158,12 @@ def test_route_flows_count_every_departure_on_its_first_leg(short_cfg):
     # no one travels a leg out of Indonesia without first reaching a hub
     hubs = routes[routes["from"].isin([world.ids[h] for h in world.hubs])]["travellers"].sum()
     assert 0 < hubs <= first_legs["travellers"].sum()
+    # departures (recorded when people set out) against the travel stock and the journeys' outcomes (recorded
+    # by another rule when they end): nobody is in transit before day 0; a journey ends at a compound or at
+    # a checkpoint stop (interceptions other than passport postponements, which happen before departure)
+    ended = daily["arrivals_compound"] + daily["intercepted"] - daily["passport_postponed"]
+    np.testing.assert_array_equal(daily["in_transit"].to_numpy(), np.cumsum(daily["departures"] - ended))
+    assert daily["departures"].sum() > 1000 and (daily["intercepted"] - daily["passport_postponed"]).sum() > 0
 
 
 NO_RAIDS = [f"params.destination_police.raid_rate.{c}=0" for c in ("KH", "MM", "LA")]
