@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -34,15 +35,26 @@ def _targets(state: State, n: int, rng: np.random.Generator) -> np.ndarray | Non
     seed=st.integers(0, 2**32 - 1),
 )
 def test_random_move_sequences_keep_every_person_in_exactly_one_state(n, moves, seed):
-    """No person is lost or duplicated, whatever sequence of moves (states, groups, compounds)."""
+    """No person is lost or duplicated, whatever sequence of moves (states, groups, compounds), and each
+    person's state, group, compound, entry day and transition count are those of the moves made
+    (tracked here independently of the population)."""
     rng = np.random.default_rng(seed)
     pop = MigrantPopulation(capacity=16)
-    rows = _new(pop, n)
-    pop.enter(rows, State.CONTACTED, 0, _targets(State.CONTACTED, n, rng))
+    # the moves as this test made them, one entry per person
+    expect = {"state": [], "group": [], "compound": [], "state_day": [], "transitions": []}
+
+    def created(k: int, day: int) -> np.ndarray:
+        fresh = _new(pop, k)
+        pop.enter(fresh, State.CONTACTED, day, _targets(State.CONTACTED, k, rng))
+        for name, value in (("state", int(State.CONTACTED)), ("group", 0), ("compound", -1), ("state_day", day),
+                            ("transitions", 1)):
+            expect[name].extend([value] * k)
+        return fresh
+
+    created(n, 0)
     for day, (s, group, compound, share) in enumerate(moves, start=1):
         if rng.random() < 0.2:  # lazily created newcomers
-            fresh = _new(pop, int(rng.integers(1, 30)))
-            pop.enter(fresh, State.CONTACTED, day, _targets(State.CONTACTED, len(fresh), rng))
+            created(int(rng.integers(1, 30)), day)
         movable = np.flatnonzero(~np.isin(pop.state, [int(a) for a in ABSORBING]))
         if not len(movable):
             break
@@ -52,8 +64,17 @@ def test_random_move_sequences_keep_every_person_in_exactly_one_state(n, moves, 
         state = State(s)
         groups = rng.integers(0, 3, len(pick)) if state in AT_DESTINATION and rng.random() < 0.5 else group
         pop.enter(pick, state, day, _targets(state, len(pick), rng), group=groups, compound=compound)
+        arrays = {k: np.asarray(v) for k, v in expect.items()}
+        arrays["state"][pick] = int(state)
+        arrays["group"][pick] = groups if state in AT_DESTINATION else 0
+        arrays["compound"][pick] = compound
+        arrays["state_day"][pick] = day
+        arrays["transitions"][pick] += 1
+        expect = {k: v.tolist() for k, v in arrays.items()}
         assert_population_consistent(pop, n_compounds=6)
-    assert pop.state_counts().sum() == pop.n
+    assert pop.n == len(expect["state"])
+    for name, values in expect.items():
+        np.testing.assert_array_equal(getattr(pop, name), values, err_msg=name)
 
 
 def test_due_returns_crossed_thresholds_with_the_first_exit_winning_ties():
@@ -98,3 +119,22 @@ def test_pools_compact_when_mostly_tombstones():
     pos, _ = pool.due(np.array([6_500.0]))
     assert sorted(pool.rows[pos].tolist()) == list(range(6_000, 6_501))
     assert_population_consistent(pop)
+
+
+def test_the_invariant_check_reads_the_count_widths_and_catches_a_wrong_count():
+    """Regression (issue 12 item 11): more compounds than the count arrays are wide (compounds nobody
+    has entered yet) is consistent; a count that disagrees with the people is caught at any slot."""
+    pop = MigrantPopulation()
+    rows = _new(pop, 5)
+    pop.enter(rows, State.WORKING, 0, np.zeros((5, 4)), group=0, compound=3)
+    width = len(pop.headcount)
+    assert_population_consistent(pop, n_compounds=width + 16)  # 16 empty compounds beyond the arrays' width
+    pop.enter(rows[:2], State.RECRUITED, 1, np.zeros((2, 1)), compound=width + 10)  # promised beyond the width
+    assert len(pop.pipeline) > width + 10
+    assert_population_consistent(pop, n_compounds=width + 16)
+    for counts, slot in ((pop.headcount, 3), (pop.pipeline, width + 10), (pop.headcount, width + 12)):
+        counts[slot] += 1  # the properties are views of the population's arrays
+        with pytest.raises(AssertionError, match="compound counts differ"):
+            assert_population_consistent(pop, n_compounds=width + 16)
+        counts[slot] -= 1
+    assert_population_consistent(pop, n_compounds=width + 16)
