@@ -188,7 +188,7 @@ def _check_override(text: str, multirun: bool) -> None:
         raise ConfigRefused(f"{text!r}: not a key=value override (or an option); see `tipsim <command> --help`")
     parts = re.split(r"[./]", bare)
     if any(p in OBJECT_KEYS for p in parts) or any(k in value for k in OBJECT_KEYS):
-        raise ConfigRefused(f"{bare}: '_target_'-style keys are not allowed; tipsim never creates objects named by "
+        raise ConfigRefused(f"{key}: '_target_'-style keys are not allowed; tipsim never creates objects named by "
                             "configuration")
     if parts[0] == "hydra":
         ok = (bare == "hydra/launcher" and key == bare and all(v in LAUNCHERS for v in value.split(","))) or (
@@ -196,12 +196,12 @@ def _check_override(text: str, multirun: bool) -> None:
         ) or (bare in HYDRA_KEYS and key == bare)
         if not ok:
             raise ConfigRefused(
-                f"{text.split('=')[0]}: Hydra's own settings cannot be changed from tipsim; allowed: "
+                f"{key}: Hydra's own settings cannot be changed from tipsim; allowed: "
                 f"hydra/launcher={{{','.join(LAUNCHERS)}}}, hydra.launcher.<field> ({', '.join(LAUNCHER_FIELDS[:6])}, ...), "
                 f"{', '.join(HYDRA_KEYS)}")
         return
     if "hydra" in parts:
-        raise ConfigRefused(f"{bare}: a key named 'hydra' is not allowed")
+        raise ConfigRefused(f"{key}: a key named 'hydra' is not allowed")
     if bare in GROUPS and not key.startswith("~"):
         choices = value.split(",") if multirun else [value]
         if value in ("null", "None", "~", ""):
@@ -289,21 +289,23 @@ def check_config_file(path: Path, group: str) -> None:
     """Refuse a YAML file that configures Hydra or names a Python object (ConfigRefused)."""
     import yaml  # PyYAML (a dependency of OmegaConf); light to import
 
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     text = path.read_text(errors="replace")
     package = _package_header(text)
     where = f"{path}: "
+    kind = f"{'an' if group[0] in 'aeiou' else 'a'} {group} file"
     if package and "hydra" in package:
-        raise ConfigRefused(f"{where}'# @package {package}' is not allowed in a {group} file; configuration files may "
+        raise ConfigRefused(f"{where}'# @package {package}' is not allowed in {kind}; configuration files may "
                             "not configure Hydra")
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigRefused(f"{where}not valid YAML{line} ({getattr(exc, 'problem', None) or exc})") from None
     found = _forbidden(doc)
     if found:
-        raise ConfigRefused(f"{where}key {found} is not allowed in a {group} file: configuration files may not "
+        raise ConfigRefused(f"{where}key {found} is not allowed in {kind}: configuration files may not "
                             "configure Hydra or name Python objects (_target_)")
 
 
@@ -362,19 +364,21 @@ def load_config(overrides: list[str] | None = None):
     return to_config(cfg)
 
 
-def _schema_fields(full_key: str) -> list[str] | None:
-    """The keys allowed beside the last component of ``full_key`` (from the dataclass schema)."""
+def schema_keys(full_key: str) -> list[str] | None:
+    """The keys the schema allows beside the last component of ``full_key`` (None inside free-form mappings).
+
+    (Belongs in sim.config beside the schema; see the patch proposed for its ``to_config``.)
+    """
     from .config import TipsimConfig
 
     node = TipsimConfig
     for part in full_key.split(".")[:-1]:
-        fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else {}
-        if part not in fields:
+        fields = {f.name: f for f in dataclasses.fields(node)}
+        factory = fields[part].default_factory if part in fields else dataclasses.MISSING
+        if factory is dataclasses.MISSING or not dataclasses.is_dataclass(factory):
             return None
-        node = fields[part].default_factory if fields[part].default_factory is not dataclasses.MISSING else None
-        if node is None or not dataclasses.is_dataclass(node):
-            return None
-    return [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else None
+        node = factory
+    return [f.name for f in dataclasses.fields(node)]
 
 
 def hydra_error_line(exc: Exception) -> str:
@@ -394,7 +398,7 @@ def hydra_error_line(exc: Exception) -> str:
     if isinstance(cause, OmegaConfBaseException):
         key = getattr(cause, "full_key", None) or ""
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and key:
-            allowed = _schema_fields(key)
+            allowed = schema_keys(key)
             return f"{key}: unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
         msg = str(cause).splitlines()[0]
         return f"{key}: {msg}" if key else msg
@@ -434,8 +438,11 @@ def _hydra_command(func):
             cfg = to_config(raw)
             check_names(cfg)
             func(cfg, raw)
+            sys.stdout.flush()
         except ConfigError as exc:
             _fail(exc)
+        except BrokenPipeError:  # caught here, before Hydra reports the job as failed
+            _silence_stdout()
 
     return app
 
@@ -523,11 +530,18 @@ def _call_hydra(name: str, screened: Screened) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _main(argv)
+        code = _main(argv)
+        sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
+        return code
     except BrokenPipeError:  # `tipsim ... | head`: the reader left; say nothing more
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _silence_stdout()
         return 0
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's last flush after a closed pipe goes nowhere."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _main(argv: list[str]) -> int:
@@ -551,5 +565,4 @@ def _main(argv: list[str]) -> int:
         _fail(exc)
     sys.argv = [f"tipsim {name}", *rest]
     _call_hydra(name, screened)
-    sys.stdout.flush()
     return 0
