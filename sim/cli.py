@@ -46,8 +46,19 @@ USER_CONFIG_DIRS: list[Path] = []
 
 
 def config_dirs() -> list[Path]:
-    """Every folder configurations are composed from: the user's ``--config-dir`` and :data:`CONFIG_DIR`."""
-    return [*USER_CONFIG_DIRS, CONFIG_DIR]
+    """Every folder configurations are composed from: the user's ``--config-dir`` and :data:`CONFIG_DIR`.
+
+    Inside a Hydra app (also a job of a launcher in another process) the ``--config-dir`` is
+    read from Hydra's record of its config sources.
+    """
+    dirs = list(USER_CONFIG_DIRS)
+    if "hydra" in sys.modules:
+        from hydra.core.hydra_config import HydraConfig
+
+        if HydraConfig.initialized():
+            dirs += [Path(s.path) for s in HydraConfig.get().runtime.config_sources
+                     if s.provider == "command-line" and s.schema == "file"]
+    return [*dict.fromkeys(dirs), CONFIG_DIR]
 
 
 class ConfigRefused(Exception):
@@ -244,7 +255,7 @@ def screen(name: str, args: list[str]) -> Screened:
         _check_override(arg, multirun)
         overrides.append(arg)
     if name in NEEDS_FOLDER and not any(o.partition("=")[0].lstrip("+") == "out_dir" for o in overrides):
-        raise ConfigRefused(f"give the results folder: tipsim {name} DIR (or out_dir=DIR); see `tipsim {name} --help`")
+        raise ConfigRefused(f"give the results folder: tipsim {name} out_dir=DIR (or tipsim {name} DIR)")
     return Screened(overrides, config_dir, multirun)
 
 

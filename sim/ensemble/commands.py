@@ -54,8 +54,9 @@ def _is_ensemble(folder: Path) -> bool:
         manifest = store.read_manifest(folder)
     except ConfigError:
         return False
-    if manifest is None:  # killed before its first manifest: only the lock and the ensemble's own subfolders
-        return {p.name for p in folder.iterdir()} <= {store.LOCK, "config", "parts"}
+    if manifest is None:  # killed before its first manifest: only the lock, its own subfolders and temporaries
+        own = {store.LOCK, "config", "parts"}
+        return all(p.name in own or p.name.startswith(f".{store.MANIFEST}{store.TMP_MARK}") for p in folder.iterdir())
     return isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(ENSEMBLE_FORMAT)
 
 
