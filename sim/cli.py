@@ -254,6 +254,11 @@ def screen(name: str, args: list[str]) -> Screened:
                                 "(and --help)")
         _check_override(arg, multirun)
         overrides.append(arg)
+        key, _, value = arg.partition("=")
+        if key == "hydra.sweep.dir" and multirun and "${" not in value:
+            from .folders import check_out_dir  # Hydra creates it before any job: check it first
+
+            check_out_dir(value, key, accept=lambda p: (p / "multirun.yaml").is_file())
     if name in NEEDS_FOLDER and not any(o.partition("=")[0].lstrip("+") == "out_dir" for o in overrides):
         raise ConfigRefused(f"give the results folder: tipsim {name} out_dir=DIR (or tipsim {name} DIR)")
     return Screened(overrides, config_dir, multirun)
@@ -474,7 +479,8 @@ def _run(cfg, raw) -> None:
     from hydra.core.hydra_config import HydraConfig
     from hydra.types import RunMode
 
-    from .run import check_out_dir, simulate, write_run, yearly_summary
+    from .folders import check_out_dir
+    from .run import simulate, write_run, yearly_summary
 
     out_dir = cfg.out_dir
     if HydraConfig.get().mode == RunMode.MULTIRUN and not _given("out_dir"):
@@ -556,6 +562,8 @@ def _silence_stdout() -> None:
 
 
 def _main(argv: list[str]) -> int:
+    from .config import ConfigError
+
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
@@ -572,7 +580,7 @@ def _main(argv: list[str]) -> int:
         screened = screen(name, rest)
         USER_CONFIG_DIRS[:] = [screened.config_dir] if screened.config_dir else []
         scan_config_files(screened.config_dir)
-    except ConfigRefused as exc:
+    except (ConfigRefused, ConfigError) as exc:
         _fail(exc)
     sys.argv = [f"tipsim {name}", *rest]
     _call_hydra(name, screened)

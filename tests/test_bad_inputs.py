@@ -161,6 +161,12 @@ CASES = [
      "out_dir = /proc/x: inside /proc, a system folder"),
     ("sweep_out_dir_file", ["sweep", "scenarios=[baseline,departure_screening]", "out_dir={tmp}/a_file", LONG],
      "out_dir = {tmp}/a_file: exists and is not a folder"),
+    ("sweep_dir_under_file", ["run", "-m", "seed=1,2", "hydra.sweep.dir={tmp}/a_file/sweep", LONG],
+     "hydra.sweep.dir = {tmp}/a_file/sweep: {tmp}/a_file is a file, not a folder"),
+    ("sweep_dir_proc", ["compare", "-m", "seed=1,2", "hydra.sweep.dir=/proc/sweep", LONG],
+     "hydra.sweep.dir = /proc/sweep: inside /proc, a system folder"),
+    ("sweep_dir_not_a_sweep", ["run", "-m", "seed=1,2", "hydra.sweep.dir={tmp}/home", LONG],
+     "hydra.sweep.dir = {tmp}/home: not empty (holds 2 file(s) or folder(s) not made by tipsim)"),
     # 12.10 and 13.8: tracebacks and Hydra's own errors become one line
     ("params_null", ["run", "params=null", LONG], "params = null: a config group needs a name; allowed: default"),
     ("scenario_empty", ["run", "scenario=", LONG], "scenario = '': a config group needs a name; allowed: asean_coordination"),

@@ -18,7 +18,7 @@ from omegaconf import DictConfig
 from ..analysis.compare import format_table
 from ..analysis.sweep import collect, design, parameter_ranges, point_overrides
 from ..config import ConfigError, TipsimConfig
-from ..run import check_out_dir, folder_contents
+from ..folders import check_out_dir, folder_contents
 from . import store
 from .plan import plan, scenario_config, swept_values
 from .runner import FORMAT, Summary, run_ensembles
