@@ -197,6 +197,8 @@ def _check_override(text: str, multirun: bool) -> None:
     bare = key.lstrip("~+")
     if not eq and not key.startswith("~"):
         raise ConfigRefused(f"{text!r}: not a key=value override (or an option); see `tipsim <command> --help`")
+    if "@" in bare:
+        raise ConfigRefused(f"{key}: package overrides ('@') are not supported; set keys by their full name")
     parts = re.split(r"[./]", bare)
     if any(p in OBJECT_KEYS for p in parts) or any(k in value for k in OBJECT_KEYS):
         raise ConfigRefused(f"{key}: '_target_'-style keys are not allowed; tipsim never creates objects named by "
@@ -213,14 +215,15 @@ def _check_override(text: str, multirun: bool) -> None:
         return
     if "hydra" in parts:
         raise ConfigRefused(f"{key}: a key named 'hydra' is not allowed")
-    if bare in GROUPS and not key.startswith("~"):
+    if bare in GROUPS:
+        allowed = ", ".join(group_options(bare))
+        if key.startswith("~") or value in ("null", "None", "~", ""):
+            shown = "(removed)" if key.startswith("~") else value or "''"
+            raise ConfigRefused(f"{bare} = {shown}: a config group needs a name; allowed: {allowed}")
         choices = value.split(",") if multirun else [value]
-        if value in ("null", "None", "~", ""):
-            raise ConfigRefused(f"{bare} = {value or "''"}: a config group needs a name; allowed: {', '.join(group_options(bare))}")
         bad = [c for c in choices if not safe_name(c)]
         if bad:
-            raise ConfigRefused(f"{bare} = {value}: not a config name (letters, digits, '_', '-', '.'); allowed: "
-                                f"{', '.join(group_options(bare))}")
+            raise ConfigRefused(f"{bare} = {value}: not a config name (letters, digits, '_', '-', '.'); allowed: {allowed}")
 
 
 def group_options(group: str) -> list[str]:

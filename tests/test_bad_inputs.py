@@ -169,6 +169,9 @@ CASES = [
      "hydra.sweep.dir = {tmp}/home: not empty (holds 2 file(s) or folder(s) not made by tipsim)"),
     # 12.10 and 13.8: tracebacks and Hydra's own errors become one line
     ("params_null", ["run", "params=null", LONG], "params = null: a config group needs a name; allowed: default"),
+    ("remove_params_group", ["run", "~params", LONG], "params = (removed): a config group needs a name; allowed: default"),
+    ("package_override", ["run", "params@hydra.callbacks=default", LONG],
+     "params@hydra.callbacks: package overrides ('@') are not supported"),
     ("scenario_empty", ["run", "scenario=", LONG], "scenario = '': a config group needs a name; allowed: asean_coordination"),
     ("unknown_key", ["run", "params.compounds.foo=1", LONG],
      "params.compounds.foo: unknown key; allowed: initial_count, capacity_mean,"),
