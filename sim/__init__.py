@@ -6,14 +6,28 @@ Public API:
 * :class:`TraffickingModel` — the Mesa model (one step = one day);
 * :func:`simulate` — run one simulation in memory; :func:`write_run` — write its run folder;
 * :func:`run_compare` — a Monte Carlo ensemble of scenarios with paired seeds (``tipsim compare``).
+
+The names are imported on first use (PEP 562), so that ``tipsim <command> --help`` and the
+command-line checks start without loading the model (numba, Mesa, pandas).
 """
 
-from .cli import load_config
-from .config import ConfigError, TipsimConfig
-from .model import TraffickingModel
-from .ensemble import run_compare
-from .run import RunResult, simulate, write_run
+from importlib import import_module
 
-__all__ = [
-    "ConfigError", "RunResult", "TipsimConfig", "TraffickingModel", "load_config", "run_compare", "simulate", "write_run",
-]
+_WHERE = {
+    "load_config": ".cli", "ConfigError": ".config", "TipsimConfig": ".config", "TraffickingModel": ".model",
+    "run_compare": ".ensemble", "RunResult": ".run", "simulate": ".run", "write_run": ".run",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return __all__

@@ -7,8 +7,9 @@ interventions, package versions, git commit, wall time, peak memory, people crea
 with ``write_people=true``, ``people.parquet`` (one row per person ever created).
 
 Files are first written to a temporary folder beside ``out_dir`` and moved into place only
-when all are complete, so a failed or interrupted run never leaves half-written files and
-never touches an existing folder's files before it succeeds.
+when all are complete, so a failed or interrupted run never leaves half-written files.
+``out_dir`` must be new or empty (:func:`sim.folders.check_out_dir`, called before the simulation starts):
+a run never overwrites or mixes with earlier results, whatever wrote them.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import TipsimConfig, to_yaml
+from .folders import RUN_FORMAT, check_out_dir
 from .lifecycle import State
 from .model import TraffickingModel
 from .world import World
@@ -100,6 +102,7 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     wall = time.perf_counter() - t0
     pop = model.population
     manifest = {
+        "format": RUN_FORMAT,
         "scenario": cfg.scenario.name,
         "seed": cfg.seed,
         "replicate": cfg.replicate,
@@ -157,8 +160,11 @@ def people_table(model: TraffickingModel) -> pd.DataFrame:
 
 
 def write_run(result: RunResult, cfg: TipsimConfig, out_dir: str | Path) -> Path:
-    """Write a run folder atomically (temporary folder, then move into place)."""
-    out = Path(out_dir)
+    """Write a run folder atomically (temporary folder, then moved into place) into a new or empty ``out_dir``.
+
+    Raises :class:`~sim.config.ConfigError` if ``out_dir`` is not empty (:func:`sim.folders.check_out_dir`).
+    """
+    out = check_out_dir(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
@@ -169,12 +175,19 @@ def write_run(result: RunResult, cfg: TipsimConfig, out_dir: str | Path) -> Path
             result.routes.to_parquet(tmp / "routes.parquet", index=False)
         (tmp / "config.yaml").write_text(to_yaml(cfg))
         (tmp / "manifest.json").write_text(json.dumps(result.manifest, indent=2, default=str) + "\n")
-        out.mkdir(exist_ok=True)
-        for f in tmp.iterdir():
-            os.replace(f, out / f.name)
+        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes the folder private; a run folder is shared like any folder
+        if out.exists():
+            out.rmdir()  # empty (checked above); fails rather than lose anything that appeared since
+        tmp.rename(out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def yearly_summary(daily: pd.DataFrame) -> pd.DataFrame:

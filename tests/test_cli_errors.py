@@ -105,8 +105,8 @@ def test_main_in_process_usage_lists_the_commands(capsys, argv):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: tipsim <command> [key=value ...]")
-    for name, (_, doc) in COMMANDS.items():
-        assert f"  {name:<10} {doc}" in out
+    for name, command in COMMANDS.items():
+        assert f"  {name:<10} {command.doc}" in out
 
 
 # --------------------------------------------------------------------------------------------
@@ -145,37 +145,48 @@ def test_end_before_start_fails_naming_both_dates(in_process, capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "override, key, detail",
+    "override, line",
     [
-        ("params.compounds.close_prob=abc", "params.compounds.close_prob", "could not be converted to Float"),
-        ("params.compounds.foo=1", "params.compounds.foo", "Key 'foo' not in 'CompoundParams'"),
+        ("params.compounds.close_prob=abc",
+         "params.compounds.close_prob: Value 'abc' of type 'str' could not be converted to Float"),
+        ("params.compounds.foo=1", "params.compounds.foo: unknown key; allowed: initial_count, capacity_mean, "),
+        ("world.nope=1", "world.nope: unknown key; allowed: name, data_dir, locations, routes, closures, max_legs"),
+        ("scenario=nosuch", "scenario = nosuch: unknown scenario (no scenario/nosuch.yaml); allowed: asean_coordination, "),
     ],
 )
-def test_composition_errors_name_the_key_and_write_nothing(in_process, capsys, tmp_path, override, key, detail):
-    """Wrong types and unknown keys are rejected by Hydra at composition (its own message, exit 1)."""
+def test_composition_errors_are_one_line_naming_the_key_and_write_nothing(in_process, capsys, tmp_path, override, line):
+    """Hydra's composition errors (wrong type, unknown key, unknown group option) read like tipsim's own: exit 2."""
     code, out, err = in_process(["run", override, LONG, f"out_dir={tmp_path / 'o'}"], capsys)
-    assert code == 1 and out == ""
-    assert f"full_key: {key}" in err and detail in err
-    assert "Traceback" not in err
+    assert code == 2 and out == ""
+    (got,) = err.splitlines()
+    assert got.startswith(f"tipsim: error: {line}")
     assert list(tmp_path.iterdir()) == []  # composition fails before Hydra even sets up logging
 
 
-def test_existing_out_dir_is_untouched_by_a_failure_after_validation(in_process, capsys, tmp_path):
+def test_failure_after_validation_writes_nothing(in_process, capsys, tmp_path):
     """This config passes validation and fails while binding the intervention to the world."""
-    existing = tmp_path / "existing_out"
-    existing.mkdir()
-    for name, text in SENTINELS.items():
-        (existing / name).write_text(text)
-    before = {p.name: (p.read_text(), p.stat().st_mtime_ns) for p in existing.iterdir()}
     code, out, err = in_process(
         ["run", "+interventions.departure_screening.hubs=[hub_nowhere]", "start_date=2022-01-01",
-         "end_date=2022-01-03", f"out_dir={existing}"],
+         "end_date=2022-01-03", f"out_dir={tmp_path / 'new_out'}"],
         capsys,
     )
     assert code == 2 and out == ""
     (line,) = err.splitlines()
     assert line.startswith("tipsim: error: interventions.departure_screening.hubs = 'hub_nowhere': unknown location; allowed: ")
     assert "hub_cgk" in line
+    assert list(tmp_path.iterdir()) == []  # neither the folder nor a temporary one
+
+
+def test_run_refuses_a_non_empty_out_dir_before_work(in_process, capsys, tmp_path):
+    existing = tmp_path / "existing_out"
+    existing.mkdir()
+    for name, text in SENTINELS.items():
+        (existing / name).write_text(text)
+    before = {p.name: (p.read_text(), p.stat().st_mtime_ns) for p in existing.iterdir()}
+    code, out, err = in_process(["run", LONG, f"out_dir={existing}"], capsys)
+    assert code == 2 and out == ""
+    assert err.splitlines() == [f"tipsim: error: out_dir = {existing}: not empty (holds 2 file(s) or folder(s) not made "
+                                "by tipsim); tipsim does not overwrite or mix results: give a new or empty folder"]
     after = {p.name: (p.read_text(), p.stat().st_mtime_ns) for p in existing.iterdir()}
     assert after == before
-    assert [p.name for p in tmp_path.iterdir() if ".tmp" in p.name] == []
+    assert [p.name for p in tmp_path.iterdir()] == ["existing_out"]

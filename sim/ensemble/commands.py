@@ -18,9 +18,12 @@ from omegaconf import DictConfig
 from ..analysis.compare import format_table
 from ..analysis.sweep import collect, design, parameter_ranges, point_overrides
 from ..config import ConfigError, TipsimConfig
+from ..folders import check_out_dir, folder_contents
 from . import store
 from .plan import plan, scenario_config, swept_values
-from .runner import Summary, run_ensembles
+from .runner import FORMAT, Summary, run_ensembles
+
+ENSEMBLE_FORMAT = FORMAT.split("/")[0] + "/"
 
 
 def _overrides() -> list[str]:
@@ -45,13 +48,33 @@ def _check(summaries: list[Summary]) -> None:
     sys.exit(1)
 
 
+def _is_ensemble(folder: Path) -> bool:
+    """Whether ``folder`` is an ensemble folder (its manifest says so), which ``compare`` may resume."""
+    try:
+        manifest = store.read_manifest(folder)
+    except ConfigError:
+        return False
+    if manifest is None:  # killed before its first manifest: only the lock, its own subfolders and temporaries
+        own = {store.LOCK, "config", "parts"}
+        return all(p.name in own or p.name.startswith(f".{store.MANIFEST}{store.TMP_MARK}") for p in folder.iterdir())
+    return isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(ENSEMBLE_FORMAT)
+
+
+def _is_sweep(folder: Path) -> bool:
+    """Whether ``folder`` is a ``tipsim sweep`` folder (its design.csv), which ``sweep`` may resume."""
+    return (folder / "design.csv").is_file()
+
+
 def compare_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     hydra = HydraConfig.get()
     overrides = _overrides()
-    if hydra.mode == RunMode.MULTIRUN:
-        ensemble = plan(cfg, overrides, hydra.runtime.output_dir, sweep=swept_values(overrides))
+    multirun = hydra.mode == RunMode.MULTIRUN
+    out_dir = hydra.runtime.output_dir if multirun else cfg.out_dir
+    check_out_dir(out_dir, accept=_is_ensemble)
+    if multirun:
+        ensemble = plan(cfg, overrides, out_dir, sweep=swept_values(overrides))
     else:
-        ensemble = plan(cfg, overrides, cfg.out_dir)
+        ensemble = plan(cfg, overrides, out_dir)
     summaries = run_ensembles([ensemble])
     _check(summaries)
     print(_header(store.read_manifest(ensemble.out_dir)))
@@ -61,22 +84,36 @@ def compare_command(cfg: TipsimConfig, raw: DictConfig) -> None:
 
 def report_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     out = Path(cfg.out_dir)
+    if not out.is_dir():
+        raise ConfigError(f"out_dir = {out}: no such folder; give the out_dir of a `tipsim compare` run")
     manifest = store.read_manifest(out)
     if manifest is None:
         raise ConfigError(f"out_dir = {out}: no {store.MANIFEST}; give the out_dir of a `tipsim compare` run")
-    if manifest["status"] != "complete":
+    if not _is_ensemble(out):
+        raise ConfigError(f"out_dir = {out}: holds {folder_contents(out)}, not a comparison; give the out_dir of a "
+                          "`tipsim compare` run")
+    if not isinstance(manifest.get("counts"), dict) or not {"done", "tasks"} <= set(manifest["counts"]):
+        raise ConfigError(f"out_dir = {out}: its {store.MANIFEST} lacks the task counts of a `tipsim compare` run")
+    if manifest.get("status") != "complete":
         counts = manifest["counts"]
         raise ConfigError(f"out_dir = {out}: ensemble incomplete ({counts['done']} of {counts['tasks']} tasks done); "
                           "run the same `tipsim compare` command again to finish it")
     import pandas as pd
 
-    print(_header(manifest))
+    try:
+        header = _header(manifest)
+    except (KeyError, TypeError, ValueError):
+        raise ConfigError(f"out_dir = {out}: its {store.MANIFEST} lacks compare_window, reference, replicates or "
+                          "seeds; not written by `tipsim compare`") from None
+    if not (out / "comparison.csv").is_file():
+        raise ConfigError(f"out_dir = {out}: no comparison.csv; run the same `tipsim compare` command again to rebuild it")
+    print(header)
     print(format_table(pd.read_csv(out / "comparison.csv")))
 
 
 def sweep_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     overrides = _overrides()
-    out = Path(cfg.out_dir).resolve()
+    out = check_out_dir(cfg.out_dir, accept=_is_sweep).resolve()
     configs = [scenario_config(name, overrides) for name in cfg.scenarios]
     ranges = parameter_ranges(list(cfg.sweep.params), configs)
     points = design(ranges, cfg.sweep.design, cfg.sweep.n, cfg.seed)

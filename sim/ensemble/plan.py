@@ -40,8 +40,10 @@ def config_dir() -> Path:
 
 
 def known_scenarios() -> list[str]:
-    """Names of the scenario configs (``configs/scenario/*.yaml``)."""
-    return sorted(p.stem for p in (config_dir() / "scenario").glob("*.yaml"))
+    """Names of the scenario configs (``configs/scenario/*.yaml`` and ``scenario/*.yaml`` of a ``--config-dir``)."""
+    from ..cli import group_options
+
+    return group_options("scenario")
 
 
 def compose(overrides: list[str]) -> TipsimConfig:
