@@ -21,7 +21,6 @@ nothing else, so it is instant. Handlers are imported only when their command ru
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import sys
@@ -383,23 +382,6 @@ def load_config(overrides: list[str] | None = None):
     return to_config(cfg)
 
 
-def schema_keys(full_key: str) -> list[str] | None:
-    """The keys the schema allows beside the last component of ``full_key`` (None inside free-form mappings).
-
-    (Belongs in sim.config beside the schema; see the patch proposed for its ``to_config``.)
-    """
-    from .config import TipsimConfig
-
-    node = TipsimConfig
-    for part in full_key.split(".")[:-1]:
-        fields = {f.name: f for f in dataclasses.fields(node)}
-        factory = fields[part].default_factory if part in fields else dataclasses.MISSING
-        if factory is dataclasses.MISSING or not dataclasses.is_dataclass(factory):
-            return None
-        node = factory
-    return [f.name for f in dataclasses.fields(node)]
-
-
 def hydra_error_line(exc: Exception) -> str:
     """One line for an error raised by Hydra or OmegaConf while composing, naming the key and what is allowed."""
     from hydra.errors import MissingConfigException, OverrideParseException
@@ -417,6 +399,8 @@ def hydra_error_line(exc: Exception) -> str:
     if isinstance(cause, OmegaConfBaseException):
         key = getattr(cause, "full_key", None) or ""
         if isinstance(cause, (ConfigKeyError, ConfigAttributeError)) and key:
+            from .config import schema_keys
+
             allowed = schema_keys(key)
             return f"{key}: unknown key" + (f"; allowed: {', '.join(allowed)}" if allowed else "")
         msg = str(cause).splitlines()[0]

@@ -11,6 +11,7 @@ Units are given per field (see :mod:`sim.params`); time is in days, money in USD
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import re
@@ -299,11 +300,17 @@ class TipsimConfig:
 # --------------------------------------------------------------------------------------------
 
 
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+"""The one date format of configurations (YYYY-MM-DD)."""
+
+
 def parse_date(value: str, key: str) -> dt.date:
     """Parse an ISO date (YYYY-MM-DD), or raise a ConfigError naming ``key``."""
     if isinstance(value, dt.date):
         return value
     try:
+        if not ISO_DATE.fullmatch(str(value)):  # fromisoformat also takes 2020-W13-2, 20200324, ...
+            raise ValueError
         return dt.date.fromisoformat(str(value))
     except ValueError:
         raise ConfigError(f"{key} = {value!r}: not a date; use YYYY-MM-DD") from None
@@ -403,7 +410,7 @@ def to_config(cfg: DictConfig | TipsimConfig | dict) -> TipsimConfig:
     if isinstance(cfg, TipsimConfig):
         obj = cfg
     else:
-        from omegaconf.errors import OmegaConfBaseException
+        from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
         try:
             schema = OmegaConf.structured(TipsimConfig)
@@ -414,9 +421,24 @@ def to_config(cfg: DictConfig | TipsimConfig | dict) -> TipsimConfig:
         except OmegaConfBaseException as exc:
             key = getattr(exc, "full_key", None) or ""
             msg = str(exc).splitlines()[0]
+            allowed = schema_keys(key) if isinstance(exc, (ConfigKeyError, ConfigAttributeError)) and key else None
+            if allowed:
+                raise ConfigError(f"{key}: unknown key; allowed: {', '.join(allowed)}") from None
             raise ConfigError(f"{key}: {msg}" if key else msg) from None
     validate(obj)
     return obj
+
+
+def schema_keys(full_key: str) -> list[str] | None:
+    """The keys the schema allows beside the last component of ``full_key`` (None inside free-form mappings)."""
+    node = TipsimConfig
+    for part in full_key.split(".")[:-1]:
+        fields = {f.name: f for f in dataclasses.fields(node)}
+        factory = fields[part].default_factory if part in fields else dataclasses.MISSING
+        if factory is dataclasses.MISSING or not dataclasses.is_dataclass(factory):
+            return None
+        node = factory
+    return [f.name for f in dataclasses.fields(node)]
 
 
 def to_yaml(cfg: TipsimConfig) -> str:

@@ -51,6 +51,8 @@ def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         raise WorldError(f"{path}: file not found")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise WorldError(f"{path}: empty file; expected a header line with {', '.join(columns)}") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise WorldError(f"{path}: malformed CSV ({str(exc).splitlines()[0]})") from None
     missing = [c for c in columns if c not in df.columns]

@@ -197,8 +197,7 @@ CASES = [
      "out_dir = {tmp}/compare_folder: its manifest.json lacks compare_window"),
 ]
 
-NEEDS_CONFIG_PATCH = "needs the sim/config.py or sim/world.py patch in the CLI report (files owned by another developer)"
-PENDING = [
+DATES_AND_FILES = [
     # 12.10: dates are parsed once, at validation, in one format (date.fromisoformat also takes ISO week dates)
     ("compare_week_date", ["compare", "scenarios=[baseline,departure_screening]", "end_date=2020-W13-2"],
      "end_date = '2020-W13-2': not a date; use YYYY-MM-DD"),
@@ -283,9 +282,8 @@ def test_bad_input_is_refused_with_one_line_before_work(call, tmp_path, argv, li
     _refused(call, tmp_path, argv, line)
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_CONFIG_PATCH)
-@pytest.mark.parametrize("argv, line", [c[1:] for c in PENDING], ids=[c[0] for c in PENDING])
-def test_bad_input_refused_once_the_config_patch_is_in(call, tmp_path, argv, line):
+@pytest.mark.parametrize("argv, line", [c[1:] for c in DATES_AND_FILES], ids=[c[0] for c in DATES_AND_FILES])
+def test_bad_dates_and_empty_world_files_are_refused_before_work(call, tmp_path, argv, line):
     _refused(call, tmp_path, argv, line)
 
 

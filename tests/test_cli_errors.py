@@ -150,7 +150,7 @@ def test_end_before_start_fails_naming_both_dates(in_process, capsys, tmp_path):
         ("params.compounds.close_prob=abc",
          "params.compounds.close_prob: Value 'abc' of type 'str' could not be converted to Float"),
         ("params.compounds.foo=1", "params.compounds.foo: unknown key; allowed: initial_count, capacity_mean, "),
-        ("world.nope=1", "world.nope: unknown key; allowed: name, data_dir, locations, routes, closures, max_legs"),
+        ("world.nope=1", "world.nope: unknown key; allowed: name, data_dir, locations, routes, closures, countries, max_legs"),
         ("scenario=nosuch", "scenario = nosuch: unknown scenario (no scenario/nosuch.yaml); allowed: asean_coordination, "),
     ],
 )
