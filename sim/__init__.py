@@ -11,7 +11,11 @@ The names are imported on first use (PEP 562), so that ``tipsim <command> --help
 command-line checks start without loading the model (numba, Mesa, pandas).
 """
 
+import os
 from importlib import import_module
+
+# numba must not use Intel SVML (CPU-dependent vector maths) for the portable transforms (sim/portable.py)
+os.environ.setdefault("NUMBA_DISABLE_INTEL_SVML", "1")
 
 _WHERE = {
     "load_config": ".cli", "ConfigError": ".config", "TipsimConfig": ".config", "TraffickingModel": ".model",

@@ -24,6 +24,7 @@ import numba
 import numpy as np
 from scipy import special
 
+from . import portable
 from .draws import MAX_COLUMNS, Draw, Layout
 
 _PAIR = np.arange(2)
@@ -168,7 +169,7 @@ class Streams:
 
     def exponential(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """Exp(1) variates (thresholds of cumulative hazard)."""
-        return -np.log1p(-self.uniform(name, entity, occasion))
+        return -portable.log1p(-self.uniform(name, entity, occasion))
 
     def normal(self, name: str | Draw, entity, occasion=0) -> np.ndarray:
         """Standard normal variates by inversion (monotone in the uniform)."""
@@ -196,9 +197,9 @@ class Streams:
         exactly even for sub-day legs, and stays monotone in the mean for a fixed draw.
         """
         mean_days = np.asarray(mean_days, dtype=np.float64)
-        mu = np.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
+        mu = portable.log(np.maximum(mean_days, 1e-9)) - 0.5 * log_sd**2
         # two uniforms per draw in one pass: [..., 0] for the normal, [..., 1] for the rounding
         entity, occasion = np.array(entity, ndmin=1, copy=None), np.array(occasion, dtype=np.int64, ndmin=1, copy=None)
         u = self.uniform(name, entity[..., None], _PAIRS.occasion(occasion=occasion[..., None], part=_PAIR))
-        x = np.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
+        x = portable.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
         return np.floor(x + u[..., 1]).astype(np.int64)

@@ -28,6 +28,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from . import portable
 from .config import ConfigError, WorldConfig
 
 KINDS = ("origin", "hub", "transit", "border", "destination")
@@ -219,7 +220,7 @@ class World:
         self.route_entry_check = np.isin(cp, ("entry_immigration", "border"))
         # log-normal sigma from mean and spread (sd) of each leg's duration
         mean = np.maximum(self.route_days_mean, 1e-6)
-        self.route_log_sd = np.sqrt(np.log1p((self.route_days_spread / mean) ** 2))
+        self.route_log_sd = np.sqrt(portable.log1p((self.route_days_spread / mean) ** 2))
 
     def _load_closures(self, path: Path) -> None:
         df = _read(path, _CLOSURE_COLUMNS)

@@ -18,10 +18,12 @@ parameters changed by interventions); every random decision uses the run's keyed
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 
-from .. import draws
+from .. import draws, portable
 from ..agents.compound import SCAM
 
 
@@ -36,7 +38,7 @@ class IndonesianPolice(mesa.Agent):
             return slots
         rate = np.where(rec.abroad[slots], float(levers.arrest_abroad), float(levers.arrest_domestic))
         u = self.model.streams.uniform(draws.ARREST, rec.key[slots], day)
-        arrested = slots[u < 1.0 - np.exp(-rate)]
+        arrested = slots[u < 1.0 - portable.exp(-rate)]
         rec.select(arrested).do("arrest", day)
         rec.lie_low_after(arrested, day)
         return arrested
@@ -150,7 +152,7 @@ class DestinationPolice(mesa.Agent):
         if not len(slots):
             return slots, np.zeros(0, dtype=bool)
         s = self.model.streams
-        p_raid = 1.0 - np.exp(-levers.raid_rate[self.country])
+        p_raid = 1.0 - math.exp(-levers.raid_rate[self.country])
         raided = slots[s.uniform(draws.RAID, comp.key[slots], day) < p_raid]
         leaked = s.uniform(draws.RAID_LEAK, comp.key[raided], day) < levers.leak_prob[self.country]
         return raided, leaked

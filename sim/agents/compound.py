@@ -22,7 +22,7 @@ import mesa
 import numpy as np
 from scipy import special
 
-from .. import draws
+from .. import draws, portable
 from ..params import per_country
 from ..rng import person_key
 from .table import AgentTable, column
@@ -128,11 +128,11 @@ class Compounds(AgentTable, schema=SCHEMA):
             share = p.scam_share_initial if day < 0 else p.scam_share_new
             sector = np.where(s.uniform(draws.COMPOUND_SECTOR, keys) < share, SCAM, GAMBLING)
             sd = p.capacity_log_sd
-            capacity = p.capacity_mean * np.exp(sd * s.normal(draws.COMPOUND_CAPACITY, keys) - 0.5 * sd**2)
+            capacity = p.capacity_mean * portable.exp(sd * s.normal(draws.COMPOUND_CAPACITY, keys) - 0.5 * sd**2)
             conc = p.violence_concentration
             a, b = p.violence_mean * conc, (1.0 - p.violence_mean) * conc
             violence = special.betaincinv(a, b, s.uniform(draws.COMPOUND_VIOLENCE, keys))
-            ransom = p.ransom_median_usd * np.exp(p.ransom_log_sd * s.normal(draws.COMPOUND_RANSOM, keys))
+            ransom = p.ransom_median_usd * portable.exp(p.ransom_log_sd * s.normal(draws.COMPOUND_RANSOM, keys))
         slots = []
         for i in range(n):
             slot = self.append(
@@ -194,7 +194,7 @@ class Compounds(AgentTable, schema=SCHEMA):
         occ = self.occupancy()
         full = self.open & (occ >= p.growth_fill_threshold * self.capacity)
         rate = np.where(self.sector == SCAM, p.growth_rate, p.growth_rate_gambling) / 365.0 * headroom[self.country]
-        self.cols["capacity"][: self.n] *= np.where(full, np.exp(rate), 1.0)
+        self.cols["capacity"][: self.n] *= np.where(full, portable.exp(rate), 1.0)
         rates = per_country(p, "opening_rate", m.countries) / 365.0 * headroom
         counts = m.streams.poisson(draws.COMPOUND_OPENINGS, rates, day, np.arange(len(m.countries)))
         for c in np.flatnonzero(counts):

@@ -17,10 +17,12 @@ counter-based streams keyed by the recruiter's key and the day.
 
 from __future__ import annotations
 
+import math
+
 import mesa
 import numpy as np
 
-from .. import draws
+from .. import draws, portable
 from ..config import PLATFORMS
 from ..rng import person_key
 from .table import AgentTable, column
@@ -109,7 +111,7 @@ class Recruiters(AgentTable, schema=SCHEMA):
         abroad = s.uniform(draws.RECRUITER_ABROAD, keys) < p.abroad_share
         home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform(draws.RECRUITER_HOME, keys), side="right")
         home = np.where(abroad, -1, np.minimum(home, len(m.world.origins) - 1))
-        reach = p.reach_mean * np.exp(p.reach_log_sd * s.normal(draws.RECRUITER_REACH, keys) - 0.5 * p.reach_log_sd**2)
+        reach = p.reach_mean * portable.exp(p.reach_log_sd * s.normal(draws.RECRUITER_REACH, keys) - 0.5 * p.reach_log_sd**2)
         links = self._draw_links(keys, link_weights, 0)
         for i in range(n):
             slot = self.append(
@@ -139,7 +141,8 @@ class Recruiters(AgentTable, schema=SCHEMA):
             # Gumbel-top-k: independent keyed uniforms per (recruiter, occasion, link slot, compound)
             at = draws.RECRUITER_LINK.occasion(draw=np.int64(occasion), link=j, compound=compounds)
             u = self.model.streams.uniform(draws.RECRUITER_LINK, keys[:, None], at)
-            score = np.where(w > 0, np.log(np.maximum(w, 1e-300)) - np.log(-np.log(np.maximum(u, 1e-300))), -np.inf)
+            gumbel = -portable.log(-portable.log(np.maximum(u, 1e-300)))
+            score = np.where(w > 0, portable.log(np.maximum(w, 1e-300)) + gumbel, -np.inf)
             for prev in range(j):
                 score[np.arange(len(keys)), out[:, prev]] = -np.inf
             out[:, j] = score.argmax(axis=1)
@@ -240,7 +243,7 @@ class Recruiters(AgentTable, schema=SCHEMA):
         pressure = levers.platform_pressure[self.platform[slots]]
         if not len(slots) or not pressure.any():
             return 0
-        prob = 1.0 - np.exp(-p.platform_switch_rate * pressure)
+        prob = 1.0 - portable.exp(-p.platform_switch_rate * pressure)
         s = self.model.streams
         movers = slots[s.uniform(draws.PLATFORM_SWITCH, self.key[slots], day) < prob]
         if not len(movers):
@@ -266,7 +269,7 @@ class Recruiters(AgentTable, schema=SCHEMA):
         slots = self.active_slots
         slots = slots[slots < len(lam)]  # recruiters who entered after ``lam`` was computed are not idle
         idle = slots[(lam[slots] < 0.05 * self.reach[slots]) & (self.low_until[slots] <= day)]
-        quit_p = 1.0 - np.exp(-p.idle_exit_rate)
+        quit_p = 1.0 - math.exp(-p.idle_exit_rate)
         leaving = idle[s.uniform(draws.RECRUITER_QUIT, self.key[idle], day) < quit_p]
         self.select(leaving).do("quit", day)
         self.create(day, n_new, np.where(open_mask, unmet, 0.0))

@@ -25,6 +25,7 @@ import numpy as np
 from omegaconf import OmegaConf
 from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBaseException
 
+from .. import portable
 from ..config import ConfigError, check_number, parse_date
 from ..params import NON_NEGATIVE, PROBABILITY, iter_params, param
 
@@ -129,7 +130,7 @@ def delivery_schedule(p: Delivery, horizon_start: dt.date, n_days: int, key: str
     level = np.where(delivered, p.intensity * profile * ramp, 0.0)
     if p.half_life_days > 0:
         after = t > end
-        level[after] = level[end - lo] * 0.5 ** ((t[after] - end) / p.half_life_days)
+        level[after] = level[end - lo] * portable.power(0.5, (t[after] - end) / p.half_life_days)
     cost = np.where(delivered, p.cost_per_year_usd / 365.0 * p.intensity * profile, 0.0)
     return level[-lo : n_days - lo], cost[-lo : n_days - lo]
 

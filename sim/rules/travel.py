@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .. import draws
+from .. import draws, portable
 from ..lifecycle import HomeReason, State
 from . import exits
 from ..params import per_country
@@ -62,7 +62,8 @@ class RouteMemory:
         out = self._log_factor.get(key)
         if out is None:
             with np.errstate(divide="ignore"):
-                out = self._log_factor[key] = self.model.world.paths.countries @ np.log(row)
+                # a sum per itinerary over the countries it crosses (not a BLAS product: its order varies by CPU)
+                out = self._log_factor[key] = np.where(self.model.world.paths.countries, portable.log(row), 0.0).sum(axis=1)
         return out
 
     def learn_risk(self) -> None:
@@ -91,7 +92,7 @@ class RouteMemory:
 def destination_access(m, day: int) -> np.ndarray:
     """Per destination country, the best share of normal traffic that can reach it today."""
     w = m.world
-    best = np.exp(m.routes.log_factor(day))
+    best = portable.exp(m.routes.log_factor(day))
     dest_country = w.dest_country[w.paths.od % len(w.destinations)]
     out = np.zeros(len(m.countries))
     np.maximum.at(out, dest_country, best)
@@ -108,7 +109,7 @@ def choose_paths(m, rows: np.ndarray, today) -> np.ndarray:
     start, blocks, block = paths.od_start, paths.block_start, paths.block_of_path
     top = np.maximum.reduceat(util, blocks)
     with np.errstate(invalid="ignore"):  # -inf - -inf (every itinerary of a pair closed) -> nan -> 0
-        expu = np.exp(util - top[block])
+        expu = portable.exp(util - top[block])
     expu[np.isnan(expu)] = 0.0
     totals = np.add.reduceat(expu, blocks)
     share = np.where(totals[block] > 0, expu / np.where(totals > 0, totals, 1.0)[block], 1.0 / paths.block_size[block])
