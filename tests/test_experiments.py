@@ -35,8 +35,12 @@ def test_every_experiment_has_a_readme_with_its_commands():
 
 
 def test_e2_covers_every_single_intervention_scenario():
+    """E2 follows the registry, and every registered intervention has its single-intervention scenario."""
+    from sim.interventions import REGISTRY
+
     singles = set(known_scenarios()) - {"baseline", "no_policy", "combined"}
-    assert E2_SCENARIOS[0] == "baseline" and set(E2_SCENARIOS[1:]) == singles
+    assert E2_SCENARIOS[0] == "baseline" and list(E2_SCENARIOS[1:]) == list(REGISTRY)
+    assert set(REGISTRY) == singles, "every intervention needs configs/scenario/<name>.yaml and vice versa"
     assert EXPERIMENTS["E2"].tasks == len(E2_SCENARIOS) * 200
 
 

@@ -1,5 +1,9 @@
 """Policy interventions: registered classes, built from the ``interventions`` config section.
 
+Every module of this package other than the framework (``base``, ``registry``) defines one
+intervention and is imported here, so a new intervention is one new file with a
+``@register``-ed class (``docs/extending.md``).
+
 Each entry of ``interventions`` is keyed by an instance name; its ``type`` (default: the key)
 names a registered intervention. See :mod:`sim.interventions.base` for the framework and
 ``docs/interventions.md`` for each intervention's mechanism, parameters and sources.
@@ -10,23 +14,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import importlib
+import pkgutil
+
 from ..config import ConfigError
-from . import (  # noqa: F401  (imports register the classes)
-    asean_coordination,
-    awareness_campaign,
-    departure_screening,
-    destination_crackdown,
-    domestic_enforcement,
-    extradition,
-    immigration_attache,
-    intelligence_sharing,
-    joint_investigation,
-    joint_training,
-    passport_screening,
-    platform_takedown,
-    safe_migration_channel,
-    visa_screening,
-)
+
+FRAMEWORK = ("base", "registry")
+"""Modules of this package that are the framework; every other module is one intervention."""
+
+for _module in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+    if _module not in FRAMEWORK:
+        importlib.import_module(f"{__name__}.{_module}")  # registers its class (@register)
+
 from .base import Delivery, Intervention, parse_params
 from .registry import REGISTRY
 

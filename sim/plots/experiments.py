@@ -15,12 +15,11 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-E2_SCENARIOS = (
-    "baseline", "departure_screening", "visa_screening", "passport_screening", "joint_training", "extradition",
-    "intelligence_sharing", "immigration_attache", "joint_investigation", "asean_coordination", "awareness_campaign",
-    "platform_takedown", "safe_migration_channel", "destination_crackdown", "domestic_enforcement",
-)
-"""The baseline and every single-intervention scenario of ``configs/scenario/`` (each from 2024-01-01)."""
+from ..interventions import REGISTRY
+
+E2_SCENARIOS = ("baseline", *REGISTRY)
+"""The baseline and one scenario per registered intervention (``configs/scenario/<name>.yaml``, each
+from 2024-01-01), in registry order: a new intervention joins E2 without an edit here."""
 
 E3_LEVELS = "0,0.25,0.5,0.75,1"
 """Intensities of departure screening and of joint training in the E3 grid (5 x 5 jobs)."""
