@@ -146,8 +146,15 @@ def check_part(path: Path, identity: dict, table: str, rows: int | None, expecte
         return "corrupt", "its bytes differ from the digest recorded when it was written"
     try:
         arrow = pq.read_table(path, page_checksum_verification=True, partitioning=None)
-    except (OSError, pa.ArrowException) as exc:
-        return "corrupt", f"unreadable ({str(exc).splitlines()[0]})"
+        return _verify(arrow, identity, table, rows, expected or {})
+    except (OSError, pa.ArrowException, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        # a damaged footer can fail while reading, or later while decoding names and metadata
+        return "corrupt", f"unreadable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+
+
+def _verify(arrow: pa.Table, identity: dict, table: str, rows: int | None,
+            expected: dict[str, str]) -> tuple[str, str]:
+    """The checks of :func:`check_part` on a part read back in full."""
     meta = arrow.schema.metadata or {}
     raw, raw_sha = meta.get(PART_KEY), meta.get(RECORD_SHA_KEY)
     if raw is None or raw_sha is None:
@@ -168,12 +175,11 @@ def check_part(path: Path, identity: dict, table: str, rows: int | None, expecte
         return "corrupt", "its content differs from the digest it was written with"
     if rows is not None and arrow.num_rows != rows:
         return "corrupt", f"{arrow.num_rows} rows, expected {rows}"
-    for name, kind in (expected or {}).items():
-        field = arrow.schema.field(name) if name in arrow.schema.names else None
-        if field is None:
+    for name, kind in expected.items():
+        if name not in arrow.schema.names:
             return "corrupt", f"lacks column {name}"
-        if not _is_kind(field.type, kind):
-            return "corrupt", f"column {name} is {field.type}, expected {kind}"
+        if not _is_kind(arrow.schema.field(name).type, kind):
+            return "corrupt", f"column {name} is {arrow.schema.field(name).type}, expected {kind}"
     return "ok", ""
 
 
