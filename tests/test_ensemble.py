@@ -319,3 +319,19 @@ def test_route_flows_of_every_task_are_kept_with_its_part(tmp_path):
     first_legs = routes[routes["from"].str.startswith("id_")].groupby(["scenario", "replicate"])["travellers"].sum()
     departures = daily.groupby(["scenario", "replicate"])["departures"].sum()
     assert (first_legs.sort_index() == departures.sort_index()).all()
+
+
+def test_cli_compare_with_a_failed_task_exits_non_zero_with_its_error(tmp_path):
+    """A task that cannot write its part (a file stands where its folder should be): exit 1, the task's error, no lock."""
+    out = tmp_path / "ens"
+    blocker = out / "parts" / "daily" / "scenario=baseline" / "replicate=0"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    done = subprocess.run([sys.executable, "-m", "sim", "compare", *SHORT, "executor=serial", f"out_dir={out}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("tipsim: error: 1 task(s) failed, first baseline/r0: FileExistsError")
+    assert "Run the same command again (same out_dir) to resume" in done.stderr and "Traceback" not in done.stderr
+    assert not (out / LOCK).exists() and not (out / "comparison.csv").exists()
+    m = json.loads((out / MANIFEST).read_text())
+    assert m["status"] == "incomplete" and m["counts"] == {"tasks": 4, "done": 3, "failed": 1}

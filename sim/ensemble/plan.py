@@ -68,10 +68,14 @@ def compose(overrides: list[str]) -> TipsimConfig:
 
 def parse_overrides(overrides: list[str]) -> list[Override]:
     """Hydra's parse of ``key=value`` strings."""
-    try:
-        return OverridesParser.create().parse_overrides(list(overrides))
-    except HydraException as exc:
-        raise ConfigError(str(exc).splitlines()[0]) from None
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed += parser.parse_overrides([text])
+        except HydraException as exc:
+            raise ConfigError(f"override {text!r}: {str(exc).splitlines()[0]}") from None
+    return parsed
 
 
 def override_key(text: str) -> str:
