@@ -367,3 +367,33 @@ def test_a_single_run_still_records_its_git_commit(monkeypatch, short_cfg):
     result = sim_run.simulate(cfg)
     assert result.manifest["git_commit"] == "abc123" and result.manifest["versions"]["pandas"] == pd.__version__
     assert "git_commit" not in sim_run.simulate(cfg, provenance=False).manifest
+
+
+# --------------------------------------------------------------------------------------------
+# Folders of the previous layout (tipsim-ensemble/1) still give their figures
+# --------------------------------------------------------------------------------------------
+
+
+def test_figures_read_a_folder_of_the_previous_layout(reference, copy):
+    """tipsim-ensemble/1: parts/<scenario>/r00007.parquet holding their key columns, no route-flow parts."""
+    from sim.plots.labels import series
+    from sim.plots.results import load_ensemble
+
+    m = json.loads((copy / MANIFEST).read_text())
+    daily = read_daily(copy)
+    for t in m["tasks"]:
+        old = Path("parts") / t["scenario"] / f"r{t['replicate']:05d}.parquet"
+        rows = daily[(daily["scenario"] == t["scenario"]) & (daily["replicate"] == t["replicate"])]
+        (copy / old).parent.mkdir(parents=True, exist_ok=True)
+        rows.to_parquet(copy / old, index=False)
+        t["part"] = str(old)
+        t["sha256"] = files.sha256(copy / old)
+        del t["routes"], t["routes_sha256"]
+    shutil.rmtree(copy / "parts" / "daily")
+    shutil.rmtree(copy / "parts" / "routes")
+    (copy / MANIFEST).write_text(json.dumps({**m, "format": "tipsim-ensemble/1"}))
+    specs = [series("new_victims"), series("exploited")]
+    old, new = load_ensemble(copy), load_ensemble(reference)
+    pd.testing.assert_frame_equal(old.series(specs), new.series(specs), check_exact=True)
+    pd.testing.assert_frame_equal(read_daily(copy), read_daily(reference), check_exact=True)
+    assert old.routes() is None

@@ -45,7 +45,9 @@ from .tasks import Task, code_version, expected_columns, fingerprint, run_task
 FLUSH_S = 2.0
 """Longest time (s) between manifest rewrites while tasks finish."""
 
-FORMAT = "tipsim-ensemble/1"
+FORMAT = "tipsim-ensemble/2"
+"""Version of the folder layout: 2 has the partitioned ``parts/daily`` and ``parts/routes`` datasets and
+self-checking parts (1 had ``parts/<scenario>/r00007.parquet`` with route flows in their metadata)."""
 
 SEED_RULE = ("replicate r of every scenario runs with SeedSequence(seed, spawn_key=(r,)); "
              "streams and per-person draws are derived from it (common random numbers)")

@@ -198,11 +198,15 @@ def dataset(paths: Iterable[Path]) -> ds.Dataset:
     scenario's ``cost_<intervention>``) is null in their rows.
     """
     paths = [Path(p) for p in paths]
-    base = paths[0].parents[2]
-    schema = pa.unify_schemas([PARTITIONING.schema, *(pq.read_schema(p) for p in paths)])
+    schemas = [pq.read_schema(p) for p in paths]
+    if all({"scenario", "replicate"} <= set(s.names) for s in schemas):
+        partitioning = None  # parts of format tipsim-ensemble/1 (parts/<scenario>/r00007.parquet) hold their keys
+    else:
+        partitioning, schemas = PARTITIONING, [PARTITIONING.schema, *schemas]
+    schema = pa.unify_schemas(schemas)
     meta = {k: v for k, v in (schema.metadata or {}).items() if k not in (PART_KEY, RECORD_SHA_KEY)}
     return ds.dataset([str(p) for p in paths], schema=schema.with_metadata(meta), format="parquet",
-                      partitioning=PARTITIONING, partition_base_dir=str(base))
+                      partitioning=partitioning, partition_base_dir=str(paths[0].parents[2]))
 
 
 def read_parts(paths: Iterable[Path], columns: list[str] | None = None) -> pd.DataFrame:
