@@ -335,3 +335,18 @@ def test_cli_compare_with_a_failed_task_exits_non_zero_with_its_error(tmp_path):
     assert not (out / LOCK).exists() and not (out / "comparison.csv").exists()
     m = json.loads((out / MANIFEST).read_text())
     assert m["status"] == "incomplete" and m["counts"] == {"tasks": 4, "done": 3, "failed": 1}
+
+
+def test_cli_report_on_a_run_folder_is_one_clear_error(tmp_path, short_cfg):
+    import dataclasses
+
+    from sim.run import simulate, write_run
+
+    cfg = dataclasses.replace(short_cfg, start_date="2020-01-01", end_date="2020-01-05")
+    folder = write_run(simulate(cfg), cfg, tmp_path / "run")
+    done = subprocess.run([sys.executable, "-m", "sim", "report", f"out_dir={folder}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"tipsim: error: out_dir = {folder}: not a `tipsim compare` folder (its "
+                                        "manifest.json has no ensemble format; a `tipsim run` folder?); give the "
+                                        "out_dir of a `tipsim compare` run"]

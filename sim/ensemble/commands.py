@@ -62,10 +62,13 @@ def report_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     manifest = store.read_manifest(out)
     if manifest is None:
         raise ConfigError(f"out_dir = {out}: no {store.MANIFEST}; give the out_dir of a `tipsim compare` run")
-    if manifest["status"] != "complete":
-        counts = manifest["counts"]
-        raise ConfigError(f"out_dir = {out}: ensemble incomplete ({counts['done']} of {counts['tasks']} tasks done); "
-                          "run the same `tipsim compare` command again to finish it")
+    if not str(manifest.get("format", "")).startswith("tipsim-ensemble/"):
+        raise ConfigError(f"out_dir = {out}: not a `tipsim compare` folder (its {store.MANIFEST} has no ensemble format; "
+                          "a `tipsim run` folder?); give the out_dir of a `tipsim compare` run")
+    if manifest.get("status") != "complete":
+        counts = manifest.get("counts") or {}
+        raise ConfigError(f"out_dir = {out}: ensemble incomplete ({counts.get('done', '?')} of {counts.get('tasks', '?')} "
+                          "tasks done); run the same `tipsim compare` command again to finish it")
     import pandas as pd
 
     print(_header(manifest))

@@ -123,7 +123,7 @@ class Book:
         entry = {"label": task.label, "scenario": task.scenario, "replicate": task.replicate, "seed": task.cfg.seed,
                  **{PATH_KEYS[t]: str(task.path(t).relative_to(self.ensemble.out_dir)) for t in (DAILY, ROUTES)},
                  "status": "pending"}
-        states, problems = {}, []
+        states, problems, digests = {}, [], {}
         for table in (DAILY, ROUTES):
             path = task.path(table)
             sha = recorded.get(SHA_KEYS[table]) if recorded.get("status") == "done" else None
@@ -135,14 +135,14 @@ class Book:
                 path.unlink()
                 problems.append(f"{table} part {reason}")
             states[table] = state
+            digests[SHA_KEYS[table]] = sha or (store.sha256(path) if state == "ok" else None)
         if problems:
             reason = "; ".join(problems)
             entry["note"] = f"part was corrupt ({reason}); re-run"
             self.summary.corrupt.append((task.label, reason))
         elif all(s == "ok" for s in states.values()):
             keep = {k: v for k, v in recorded.items() if k not in entry and k not in ("error", "note")}
-            entry = {**entry, **keep, "status": "done",
-                     **{SHA_KEYS[t]: store.sha256(task.path(t)) for t in (DAILY, ROUTES)}}
+            entry = {**entry, **keep, "status": "done", **digests}
             self.summary.found_done += 1
         return entry
 
