@@ -8,7 +8,7 @@ resumes where it stopped (:mod:`.runner`). Modules:
 
 * :mod:`.plan` composes each scenario's configuration and checks the request;
 * :mod:`.tasks` defines a task and runs it in a worker;
-* :mod:`.executors`, :mod:`.progress`, :mod:`.store`, :mod:`.runner`, :mod:`.tables`;
+* :mod:`.executors`, :mod:`.progress`, :mod:`.files`, :mod:`.store`, :mod:`.runner`, :mod:`.tables`;
 * :mod:`.commands` holds the ``tipsim compare|report|sweep|collect`` handlers.
 """
 
