@@ -86,7 +86,8 @@ def peak_memory_mb() -> float:
     return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
-def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None = None, progress: bool = False) -> RunResult:
+def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None = None, progress: bool = False,
+             provenance: bool = True) -> RunResult:
     """Run one simulation in memory.
 
     Args:
@@ -94,6 +95,9 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
         world: a loaded world to reuse across runs (loaded from ``cfg.world`` if omitted).
         people: also return the people table (default: ``cfg.write_people``).
         progress: show a progress bar over the days.
+        provenance: record the git commit and package versions in the manifest (two ``git``
+            subprocesses); ensemble tasks, whose manifest is not kept, pass False and the
+            ensemble records them once.
     """
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
@@ -117,16 +121,16 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
         "wall_time_s": round(wall, 3),
         "peak_memory_mb": round(peak_memory_mb(), 1),
         "started_utc": started.isoformat(timespec="seconds"),
-        "git_commit": git_commit(),
-        "versions": package_versions(),
     }
+    if provenance:
+        manifest.update(git_commit=git_commit(), versions=package_versions())
     want_people = cfg.write_people if people is None else people
     return RunResult(daily, manifest, people_table(model) if want_people else None, model.route_table())
 
 
 def _replicate_daily(args) -> pd.DataFrame:
     cfg, replicate = args
-    return simulate(dataclasses.replace(cfg, replicate=replicate)).daily
+    return simulate(dataclasses.replace(cfg, replicate=replicate), provenance=False).daily
 
 
 def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:

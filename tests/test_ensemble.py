@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 from sim.config import ConfigError
-from sim.ensemble import read_daily, run_compare, run_task
-from sim.ensemble.store import MANIFEST, read_parts
+from sim.ensemble import EnsembleFailed, read_daily, run_compare, run_task
+from sim.ensemble.store import LOCK, MANIFEST, read_parts
 from sim.ensemble.tables import TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,8 +66,12 @@ def test_folder_layout_and_manifest(reference):
     assert m["executor"]["name"] == "serial"
     assert m["compare_window"] == ["2024-01-01", "2024-01-31"]
     assert (reference / "config" / "departure_screening.yaml").read_text().count("departure_screening") >= 2
-    assert sorted(p.name for p in (reference / "parts" / "baseline").iterdir()) == ["r00000.parquet", "r00001.parquet"]
-    assert not list(reference.rglob(".*.tmp-*"))
+    for table in ("daily", "routes"):
+        assert sorted(p.relative_to(reference / "parts" / table).as_posix() for p in (reference / "parts" / table).rglob("*.parquet")) == [
+            f"scenario={s}/replicate={r}/part.parquet" for s in ("baseline", "departure_screening") for r in (0, 1)]
+    assert {t["part"] for t in m["tasks"]} == {f"parts/daily/scenario={s}/replicate={r}/part.parquet"
+                                               for s in ("baseline", "departure_screening") for r in (0, 1)}
+    assert not list(reference.rglob(".*.tmp-*")) and not (reference / LOCK).exists()
 
 
 def test_parts_are_keyed_and_paired(reference):
@@ -140,7 +144,7 @@ def test_worker_memory_does_not_grow_across_tasks(tmp_path):
 
 def raise_once(task):
     """A task function whose departure_screening/r1 fails the first time."""
-    marker = task.path.parents[2] / "failed-once"
+    marker = task.out_dir / "failed-once"
     if task.label == "departure_screening/r1" and not marker.exists():
         marker.touch()
         raise RuntimeError("simulated failure")
@@ -149,7 +153,7 @@ def raise_once(task):
 
 def kill_worker_once(task):
     """A task function that kills its worker process the first time it meets baseline/r1."""
-    marker = task.path.parents[2] / "killed-once"
+    marker = task.out_dir / "killed-once"
     if task.label == "baseline/r1" and not marker.exists():
         marker.touch()
         os._exit(1)
@@ -158,12 +162,16 @@ def kill_worker_once(task):
 
 def test_resume_after_a_task_raised(reference, tmp_path):
     out = tmp_path / "ens"
-    first = run(out, task_fn=raise_once)
+    with pytest.raises(EnsembleFailed, match=r"1 task\(s\) failed, first departure_screening/r1: RuntimeError: "
+                                             "simulated failure. Run the same command again") as info:
+        run(out, task_fn=raise_once)
+    assert str(info.value.__cause__) == "simulated failure"  # raised from the task's own error
+    (first,) = info.value.summaries
     assert not first.complete and first.ran == 3
     assert first.failed == [("departure_screening/r1", "RuntimeError: simulated failure")]
     m = json.loads((out / MANIFEST).read_text())
     assert m["status"] == "incomplete" and m["counts"]["failed"] == 1
-    assert not (out / "comparison.csv").exists()
+    assert not (out / "comparison.csv").exists() and not (out / LOCK).exists()
     second = run(out, task_fn=raise_once)
     assert second.complete and second.found_done == 3 and second.ran == 1
     assert_same_tables(reference, out)
@@ -172,7 +180,9 @@ def test_resume_after_a_task_raised(reference, tmp_path):
 
 def test_resume_after_a_worker_was_killed(reference, tmp_path):
     out = tmp_path / "ens"
-    first = run(out, "workers=2", task_fn=kill_worker_once, executor="processes")
+    with pytest.raises(EnsembleFailed, match="BrokenProcessPool") as info:
+        run(out, "workers=2", task_fn=kill_worker_once, executor="processes")
+    (first,) = info.value.summaries
     assert not first.complete and first.failed
     assert any("BrokenProcessPool" in err for _, err in first.failed)
     second = run(out, "workers=2", executor="processes")
@@ -186,7 +196,7 @@ def test_killed_cli_run_resumes_without_duplicates(reference, tmp_path):
     cmd = [sys.executable, "-m", "sim", "compare", *SHORT, "executor=serial", f"out_dir={out}"]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 120
-    while len(list(out.glob("parts/*/*.parquet"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while len(list(out.glob("parts/daily/*/*/part.parquet"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -201,7 +211,7 @@ def test_killed_cli_run_resumes_without_duplicates(reference, tmp_path):
 def test_corrupt_part_is_detected_and_rerun(reference, tmp_path, damage):
     out = tmp_path / "ens"
     shutil.copytree(reference, out)
-    part = out / "parts" / "departure_screening" / "r00001.parquet"
+    part = out / "parts" / "daily" / "scenario=departure_screening" / "replicate=1" / "part.parquet"
     data = bytearray(part.read_bytes())
     if damage == "truncate":
         part.write_bytes(data[: len(data) // 2])
@@ -216,13 +226,17 @@ def test_corrupt_part_is_detected_and_rerun(reference, tmp_path, damage):
     assert_same_tables(reference, out)
 
 
-def test_leftover_temporary_files_are_removed(reference, tmp_path):
+def test_files_that_look_temporary_are_never_deleted(reference, tmp_path):
+    """Only temporaries this process created are cleaned up: a file that looks like a leftover is left alone."""
     out = tmp_path / "ens"
     shutil.copytree(reference, out)
-    junk = out / "parts" / "baseline" / ".r00000.parquet.tmp-abc"
-    junk.write_bytes(b"partial")
+    junk = out / "parts" / "daily" / "scenario=baseline" / "replicate=0" / ".part.parquet.tmp-abc"
+    theirs = out / ".notes.tmp-1"
+    for f in (junk, theirs):
+        f.write_bytes(b"not ours")
     summary = run(out)
-    assert summary.complete and summary.ran == 0 and not junk.exists()
+    assert summary.complete and summary.ran == 0
+    assert junk.read_bytes() == theirs.read_bytes() == b"not ours"
     assert_same_tables(reference, out)
 
 
@@ -242,9 +256,9 @@ def test_another_configuration_is_refused(reference, tmp_path):
     (out / MANIFEST).unlink()  # without the manifest, the parts' own identity still protects them
     with pytest.raises(ConfigError, match="another task or configuration"):
         run(out, "seed=7")
-    parts = sorted(out.glob("parts/*/*.parquet"))
+    parts = sorted(out.glob("parts/daily/*/*/part.parquet"))
     assert len(parts) == 4
-    pd.testing.assert_frame_equal(read_parts(parts), read_parts(sorted(reference.glob("parts/*/*.parquet"))))
+    pd.testing.assert_frame_equal(read_parts(parts), read_parts(sorted(reference.glob("parts/daily/*/*/part.parquet"))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -290,7 +304,8 @@ def test_cli_report_reprints_the_comparison(reference):
 
 
 def test_route_flows_of_every_task_are_kept_with_its_part(tmp_path):
-    """Each part carries its run's route flows; read_routes returns them keyed like the daily tables."""
+    """Each task writes its run's route flows as a part of the routes dataset; read_routes returns them keyed like
+    the daily tables."""
     from sim.ensemble import read_daily, read_routes, run_compare
 
     out = tmp_path / "routes"
@@ -304,3 +319,34 @@ def test_route_flows_of_every_task_are_kept_with_its_part(tmp_path):
     first_legs = routes[routes["from"].str.startswith("id_")].groupby(["scenario", "replicate"])["travellers"].sum()
     departures = daily.groupby(["scenario", "replicate"])["departures"].sum()
     assert (first_legs.sort_index() == departures.sort_index()).all()
+
+
+def test_cli_compare_with_a_failed_task_exits_non_zero_with_its_error(tmp_path):
+    """A task that cannot write its part (a file stands where its folder should be): exit 1, the task's error, no lock."""
+    out = tmp_path / "ens"
+    blocker = out / "parts" / "daily" / "scenario=baseline" / "replicate=0"
+    blocker.parent.mkdir(parents=True)
+    blocker.write_text("in the way")
+    done = subprocess.run([sys.executable, "-m", "sim", "compare", *SHORT, "executor=serial", f"out_dir={out}"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith("tipsim: error: 1 task(s) failed, first baseline/r0: FileExistsError")
+    assert "Run the same command again (same out_dir) to resume" in done.stderr and "Traceback" not in done.stderr
+    assert not (out / LOCK).exists() and not (out / "comparison.csv").exists()
+    m = json.loads((out / MANIFEST).read_text())
+    assert m["status"] == "incomplete" and m["counts"] == {"tasks": 4, "done": 3, "failed": 1}
+
+
+def test_cli_report_on_a_run_folder_is_one_clear_error(tmp_path, short_cfg):
+    import dataclasses
+
+    from sim.run import simulate, write_run
+
+    cfg = dataclasses.replace(short_cfg, start_date="2020-01-01", end_date="2020-01-05")
+    folder = write_run(simulate(cfg), cfg, tmp_path / "run")
+    done = subprocess.run([sys.executable, "-m", "sim", "report", f"out_dir={folder}"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [f"tipsim: error: out_dir = {folder}: not a `tipsim compare` folder (its "
+                                        "manifest.json has no ensemble format; a `tipsim run` folder?); give the "
+                                        "out_dir of a `tipsim compare` run"]

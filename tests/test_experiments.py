@@ -82,3 +82,20 @@ def test_tipsim_experiment_lists_and_rejects_unknown_names(tmp_path):
     assert bad_err.strip() == ("tipsim: error: out_dir = results/E9: its last component names the experiment; known: "
                                   "E1, E2, E3, E4 (e.g. out_dir=results/experiments/E1)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_overrides_are_matched_by_the_key_hydra_parses():
+    """Prefixes (+, ++, ~) and deletions without a value name the same key as a plain override; a malformed
+    override is one clear error."""
+    import pytest
+
+    from sim.config import ConfigError
+
+    args = ["compare", "-m", "~interventions.extradition", "++interventions.joint_training.intensity=0,1",
+            "scenarios=[baseline,combined]"]
+    merged = merge_overrides(args, ["interventions.extradition=null", "interventions.joint_training.intensity=0.5",
+                                    "+scenarios=[baseline,extradition]"])
+    assert merged == ["compare", "-m", "interventions.extradition=null", "interventions.joint_training.intensity=0.5",
+                      "+scenarios=[baseline,extradition]"]
+    with pytest.raises(ConfigError, match=r"override 'scenarios=\[baseline': "):
+        merge_overrides(args, ["scenarios=[baseline"])

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 import pytest
 from matplotlib.collections import PolyCollection, QuadMesh
 from PIL import Image
@@ -38,7 +37,6 @@ from sim.plots.forest import forest_plot
 from sim.plots.heatmap import load_sweep, sweep_heatmap
 from sim.plots.labels import series
 from sim.plots.results import (
-    ROUTES_KEY,
     Periods,
     load_ensemble,
     parts_without_routes,
@@ -424,16 +422,13 @@ def test_tipsim_figures_draws_everything_reproducibly(ensemble, tmp_path):
 
 
 def test_ensemble_without_route_flows_gets_every_other_figure(ensemble, tmp_path):
-    """Parts made before route flows were recorded: the route-flow maps are left out, with the reason."""
+    """An ensemble made before route flows were recorded: the route-flow maps are left out, with the reason."""
     folder = tmp_path / "old"
     shutil.copytree(ensemble, folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     for task in manifest["tasks"]:
-        path = folder / task["part"]
-        table = pq.read_table(path)
-        table = table.replace_schema_metadata({k: v for k, v in table.schema.metadata.items() if k != ROUTES_KEY})
-        pq.write_table(table, path)
-        task["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        del task["routes"], task["routes_sha256"]
+    shutil.rmtree(folder / "parts" / "routes")
     (folder / "manifest.json").write_text(json.dumps(manifest))
     (folder / "figures").mkdir()
     (folder / "figures" / "route_flow_combined.png").write_text("drawn earlier")  # replaced with the whole folder
@@ -466,9 +461,10 @@ def _broken(ensemble: Path, root: Path, case: str) -> Path:
         shutil.copytree(ensemble, out)
         if case == "missing":
             (out / "comparison.csv").unlink()
-            (out / "parts" / "baseline" / "r00001.parquet").unlink()
+            (out / "parts" / "daily" / "scenario=baseline" / "replicate=1" / "part.parquet").unlink()
         elif case == "foreign_part":
-            shutil.copy(out / "parts" / "combined" / "r00000.parquet", out / "parts" / "baseline" / "r00002.parquet")
+            shutil.copy(out / "parts" / "daily" / "scenario=combined" / "replicate=0" / "part.parquet",
+                        out / "parts" / "daily" / "scenario=baseline" / "replicate=2" / "part.parquet")
         elif case == "foreign_table":
             pd.DataFrame({"a": [1], "b": [2]}).to_csv(out / "comparison.csv", index=False)
         elif case == "foreign_manifest":
@@ -482,8 +478,9 @@ def _broken(ensemble: Path, root: Path, case: str) -> Path:
 BROKEN = {
     "nothing": "missing manifest.json; not a tipsim results folder",
     "run": "a single `tipsim run` folder",
-    "missing": "missing 2 file(s) that manifest.json lists: comparison.csv, parts/baseline/r00001.parquet",
-    "foreign_part": "1 part(s) differ from what the ensemble wrote (SHA-256 in manifest.json): parts/baseline/r00002.parquet",
+    "missing": "missing 2 file(s) that manifest.json lists: comparison.csv, parts/daily/scenario=baseline/replicate=1/part.parquet",
+    "foreign_part": "1 part(s) differ from what the ensemble wrote (SHA-256 in manifest.json): "
+                    "parts/daily/scenario=baseline/replicate=2/part.parquet",
     "foreign_table": "comparison.csv: missing column(s) scenario, outcome",
     "foreign_manifest": "a single `tipsim run` folder",
     "incomplete": "ensemble incomplete (8 of 9 tasks done)",

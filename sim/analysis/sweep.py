@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.stats import qmc
 
 from ..config import ConfigError, TipsimConfig, parse_date
+from ..ensemble.files import read_manifest
 from ..params import iter_params
 
 
@@ -136,11 +137,11 @@ def collect(sweep_dir: str | Path) -> Collected:
         raise ConfigError(f"out_dir = {root}: no sweep jobs found (subfolders with a manifest.json)")
     done, incomplete = [], []
     for job in jobs:
-        manifest = json.loads((job / "manifest.json").read_text())
-        (done if manifest["status"] == "complete" else incomplete).append((job, manifest))
+        manifest = read_manifest(job)
+        (done if manifest.get("status") == "complete" else incomplete).append((job, manifest))
     if not done:
         raise ConfigError(f"out_dir = {root}: none of the {len(jobs)} jobs has finished")
-    values = [{k: _cell(v) for k, v in m["sweep"].items()} for _, m in done]
+    values = [{k: _cell(v) for k, v in m.get("sweep", {}).items()} for _, m in done]
     names = [k for k in dict.fromkeys(k for v in values for k in v) if k not in NOT_SWEPT]
     keys = [k for k in names if len({json.dumps(v.get(k), default=str) for v in values}) > 1] if len(done) > 1 else names
     comparison, totals = [], []

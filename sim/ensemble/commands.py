@@ -19,9 +19,9 @@ from ..analysis.compare import format_table
 from ..analysis.sweep import collect, design, parameter_ranges, point_overrides
 from ..config import ConfigError, TipsimConfig
 from ..folders import check_out_dir, folder_contents
-from . import store
+from . import files, store
 from .plan import plan, scenario_config, swept_values
-from .runner import FORMAT, Summary, run_ensembles
+from .runner import FORMAT, EnsembleFailed, Summary, run_ensembles
 
 ENSEMBLE_FORMAT = FORMAT.split("/")[0] + "/"
 
@@ -37,15 +37,13 @@ def _header(manifest: dict) -> str:
             "effect = scenario - reference, summed over the window")
 
 
-def _check(summaries: list[Summary]) -> None:
-    """Exit with a resume hint if any task failed."""
-    failed = [(s.out_dir, label, err) for s in summaries for label, err in s.failed]
-    if not failed:
-        return
-    out, label, err = failed[0]
-    print(f"tipsim: error: {len(failed)} task(s) failed, first {label}: {err}\n"
-          f"Run the same command again (same out_dir) to resume: finished tasks are kept.", file=sys.stderr)
-    sys.exit(1)
+def _run(ensembles) -> list[Summary]:
+    """Run the ensembles; if a task failed, print the first failure with a resume hint and exit with status 1."""
+    try:
+        return run_ensembles(ensembles)
+    except EnsembleFailed as exc:
+        print(f"tipsim: error: {exc}", file=sys.stderr)
+        sys.exit(1)
 
 
 def _is_ensemble(folder: Path) -> bool:
@@ -56,7 +54,7 @@ def _is_ensemble(folder: Path) -> bool:
         return False
     if manifest is None:  # killed before its first manifest: only the lock, its own subfolders and temporaries
         own = {store.LOCK, "config", "parts"}
-        return all(p.name in own or p.name.startswith(f".{store.MANIFEST}{store.TMP_MARK}") for p in folder.iterdir())
+        return all(p.name in own or p.name.startswith(f".{store.MANIFEST}{files.TMP_MARK}") for p in folder.iterdir())
     return isinstance(manifest, dict) and str(manifest.get("format", "")).startswith(ENSEMBLE_FORMAT)
 
 
@@ -75,11 +73,11 @@ def compare_command(cfg: TipsimConfig, raw: DictConfig) -> None:
         ensemble = plan(cfg, overrides, out_dir, sweep=swept_values(overrides))
     else:
         ensemble = plan(cfg, overrides, out_dir)
-    summaries = run_ensembles([ensemble])
-    _check(summaries)
+    summaries = _run([ensemble])
     print(_header(store.read_manifest(ensemble.out_dir)))
     print(format_table(summaries[0].comparison))
-    print(f"results in {ensemble.out_dir} (comparison.csv, totals.parquet, trajectories.parquet, parts/)")
+    print(f"results in {ensemble.out_dir} (comparison.csv, totals.parquet, trajectories.parquet, parts/daily, "
+          "parts/routes)")
 
 
 def report_command(cfg: TipsimConfig, raw: DictConfig) -> None:
@@ -124,7 +122,7 @@ def sweep_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     store.write_table(out / "design.csv", points.rename_axis("point").reset_index())
     print(f"tipsim: {cfg.sweep.design} design of {len(points)} points over {len(ranges)} parameters "
           f"(design.csv); {len(ensembles[0].tasks)} tasks per point", file=sys.stderr)
-    _check(run_ensembles(ensembles))
+    _run(ensembles)
     _print_collected(out)
 
 

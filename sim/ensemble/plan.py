@@ -23,6 +23,7 @@ from typing import Any
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
+from hydra.errors import HydraException
 
 from ..config import ConfigError, TipsimConfig, parse_date, to_config
 from . import store
@@ -69,7 +70,19 @@ def compose(overrides: list[str]) -> TipsimConfig:
 
 def parse_overrides(overrides: list[str]) -> list[Override]:
     """Hydra's parse of ``key=value`` strings."""
-    return OverridesParser.create().parse_overrides(list(overrides))
+    parser = OverridesParser.create()
+    parsed = []
+    for text in overrides:
+        try:
+            parsed += parser.parse_overrides([text])
+        except HydraException as exc:
+            raise ConfigError(f"override {text!r}: {str(exc).splitlines()[0]}") from None
+    return parsed
+
+
+def override_key(text: str) -> str:
+    """The key (or config group) an override sets, as Hydra parses it: ``+a.b=1``, ``++a.b=1``, ``~a.b`` -> ``a.b``."""
+    return parse_overrides([text])[0].key_or_group
 
 
 def _intervention_key(o: Override) -> str | None:
@@ -141,8 +154,7 @@ class Ensemble:
         for name, cfg in self.configs.items():
             fp = fingerprint(cfg)
             for r in range(self.cfg.replicates):
-                path = store.part_path(self.out_dir, name, r)
-                out.append(Task(name, r, dataclasses.replace(cfg, replicate=r), path, fp, code))
+                out.append(Task(name, r, dataclasses.replace(cfg, replicate=r), self.out_dir, fp, code))
         return out
 
 

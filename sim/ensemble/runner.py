@@ -3,17 +3,21 @@
 A run of one or more ensemble folders (one for ``tipsim compare``, one per design point for
 ``tipsim sweep``) goes:
 
-1. lock each folder, delete temporary files left by a killed writer, and check every
-   expected part (:func:`sim.ensemble.store.check_part`): complete parts are kept (their
-   tasks are skipped), truncated or corrupted ones are deleted and re-run, and a part of
-   another configuration stops the run with an error;
+1. lock each folder and check every expected part of every task, daily table and route
+   flows (:func:`sim.ensemble.store.check_part`, whether or not the manifest recorded
+   them): a task whose parts are complete is kept (skipped), a truncated, damaged or
+   renamed-column part is deleted and its task re-run, and a part of another configuration
+   stops the run with an error;
 2. write the resolved scenario configurations and the manifest, then run the missing
    tasks on the executor (all folders' tasks in one pool), recording each task's status,
    timing, host and memory in the manifest as it finishes (rewritten atomically, at most
    every :data:`FLUSH_S` seconds and at the end);
 3. when every task of a folder is done, build its combined tables
    (:mod:`sim.ensemble.tables`). A task that fails is recorded with its error; the other
-   tasks go on, and running the same command again resumes.
+   tasks go on, then :class:`EnsembleFailed` is raised with the first failure (running the
+   same command again resumes). The lock file is removed whatever happens.
+
+The git commit and package versions are looked up once per call of :func:`run_ensembles`.
 """
 
 from __future__ import annotations
@@ -31,16 +35,19 @@ from omegaconf import OmegaConf
 from ..config import ConfigError, to_yaml
 from ..run import git_commit, package_versions
 from . import store
+from .store import DAILY, ROUTES
 from .executors import make_executor
 from .plan import Ensemble
 from .progress import Progress, default_mode
 from .tables import TABLES, build_tables
-from .tasks import Task, code_version, fingerprint, run_task
+from .tasks import Task, code_version, expected_columns, fingerprint, run_task
 
 FLUSH_S = 2.0
 """Longest time (s) between manifest rewrites while tasks finish."""
 
-FORMAT = "tipsim-ensemble/1"
+FORMAT = "tipsim-ensemble/2"
+"""Version of the folder layout: 2 has the partitioned ``parts/daily`` and ``parts/routes`` datasets and
+self-checking parts (1 had ``parts/<scenario>/r00007.parquet`` with route flows in their metadata)."""
 
 SEED_RULE = ("replicate r of every scenario runs with SeedSequence(seed, spawn_key=(r,)); "
              "streams and per-person draws are derived from it (common random numbers)")
@@ -70,34 +77,74 @@ class Summary:
         return self.comparison is not None
 
 
+class EnsembleFailed(RuntimeError):
+    """Tasks failed (the manifest records each with its error); running the same command again resumes.
+
+    Raised from the first failed task's exception (``__cause__``).
+    """
+
+    def __init__(self, summaries: list[Summary]):
+        self.summaries = summaries
+        failed = [(label, err) for s in summaries for label, err in s.failed]
+        label, err = failed[0]
+        hint = ""
+        if "BrokenProcessPool" in err:
+            hint = (" (a worker process died: out of memory, killed, or, in a Python script, the script lacks the "
+                    "`if __name__ == \"__main__\":` guard that process workers need; see docs/ensembles.md)")
+        super().__init__(f"{len(failed)} task(s) failed, first {label}: {err}{hint}. Run the same command again "
+                         "(same out_dir) to resume: finished tasks are kept.")
+
+
+SHA_KEYS = {DAILY: "sha256", ROUTES: "routes_sha256"}
+"""Manifest field of each part's SHA-256 in a task's entry."""
+
+PATH_KEYS = {DAILY: "part", ROUTES: "routes"}
+"""Manifest field of each part's path (relative to the folder) in a task's entry."""
+
+
 class Book:
     """The manifest of one ensemble folder, kept in step with its parts."""
 
-    def __init__(self, ensemble: Ensemble):
+    def __init__(self, ensemble: Ensemble, provenance: dict):
         self.ensemble = ensemble
+        self.provenance = provenance
         self.tasks = ensemble.tasks
         self.summary = Summary(ensemble.out_dir, len(self.tasks))
         self.previous = store.read_manifest(ensemble.out_dir) or {}
-        old = {t["label"]: t for t in self.previous.get("tasks", [])}
-        store.remove_temporaries(ensemble.out_dir)
+        old = {t["label"]: t for t in self.previous.get("tasks", []) if isinstance(t, dict) and "label" in t}
         self.entries: dict[str, dict] = {}
+        self.first_error: BaseException | None = None
         for task in self.tasks:
-            recorded = old.get(task.label, {})
-            sha256 = recorded.get("sha256") if recorded.get("status") == "done" else None
-            state, reason = store.check_part(task.path, task.identity, task.rows, sha256)
-            if state == "foreign":
-                raise ConfigError(f"{task.path}: {reason}; use a new out_dir (or the same settings to resume)")
-            entry = {"label": task.label, "scenario": task.scenario, "replicate": task.replicate,
-                     "seed": task.cfg.seed, "part": str(task.path.relative_to(ensemble.out_dir)), "status": "pending"}
-            if state == "ok":
-                entry = {**entry, **recorded, "status": "done", "sha256": sha256 or store.digest(task.path)}
-                self.summary.found_done += 1
-            elif state == "corrupt":
-                task.path.unlink()
-                entry["note"] = f"part was corrupt ({reason}); re-run"
-                self.summary.corrupt.append((task.label, reason))
-            self.entries[task.label] = entry
+            self.entries[task.label] = self._check(task, old.get(task.label, {}))
         self.flushed = 0.0
+
+    def _check(self, task: Task, recorded: dict) -> dict:
+        """The manifest entry of a task after checking its parts on disk (deleting damaged ones)."""
+        entry = {"label": task.label, "scenario": task.scenario, "replicate": task.replicate, "seed": task.cfg.seed,
+                 **{PATH_KEYS[t]: str(task.path(t).relative_to(self.ensemble.out_dir)) for t in (DAILY, ROUTES)},
+                 "status": "pending"}
+        states, problems, digests = {}, [], {}
+        for table in (DAILY, ROUTES):
+            path = task.path(table)
+            sha = recorded.get(SHA_KEYS[table]) if recorded.get("status") == "done" else None
+            state, reason = store.check_part(path, task.identity, table, task.rows if table == DAILY else None,
+                                             expected_columns(table), sha)
+            if state == "foreign":
+                raise ConfigError(f"{path}: {reason}; use a new out_dir (or the same settings to resume)")
+            if state == "corrupt":
+                path.unlink()
+                problems.append(f"{table} part {reason}")
+            states[table] = state
+            digests[SHA_KEYS[table]] = sha or (store.sha256(path) if state == "ok" else None)
+        if problems:
+            reason = "; ".join(problems)
+            entry["note"] = f"part was corrupt ({reason}); re-run"
+            self.summary.corrupt.append((task.label, reason))
+        elif all(s == "ok" for s in states.values()):
+            keep = {k: v for k, v in recorded.items() if k not in entry and k not in ("error", "note")}
+            entry = {**entry, **keep, "status": "done", **digests}
+            self.summary.found_done += 1
+        return entry
 
     @property
     def pending(self) -> list[Task]:
@@ -125,6 +172,8 @@ class Book:
             message = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
             entry.update(status="failed", error=message)
             self.summary.failed.append((task.label, message))
+            if self.first_error is None:
+                self.first_error = error
         self.flush(status="running")
 
     def finish(self) -> None:
@@ -167,8 +216,7 @@ class Book:
             "sweep": e.sweep,
             "config": OmegaConf.to_container(OmegaConf.structured(cfg), resolve=True),
             "code_version": code_version(),
-            "git_commit": git_commit(),
-            "versions": package_versions(),
+            **self.provenance,
             "executor": self.session["executor"],
             "timings": {
                 "first_started_utc": sessions[0]["started_utc"],
@@ -193,12 +241,16 @@ def run_ensembles(ensembles: list[Ensemble], task_fn: Callable[[Task], dict] = r
         ensembles: planned folders (:func:`sim.ensemble.plan.plan`), all with the same executor settings.
         task_fn: runs one task and returns its report (:func:`sim.ensemble.tasks.run_task`).
         progress: ``bar``, ``log`` or ``quiet`` (default: a bar on a terminal, log lines otherwise).
+
+    Raises:
+        EnsembleFailed: some task failed (after every other task ran and the manifests were written).
     """
     cfg = ensembles[0].cfg
+    provenance = {"git_commit": git_commit(), "versions": package_versions()}  # once, not per task or manifest write
     with ExitStack() as stack:
         for e in ensembles:
             stack.enter_context(store.locked(e.out_dir))
-        books = [Book(e) for e in ensembles]
+        books = [Book(e, provenance) for e in ensembles]
         pending = [(b, t) for b in books for t in b.pending]
         total = sum(b.summary.total for b in books)
         executor = make_executor(cfg.executor, cfg.workers, len(pending)) if pending else None
@@ -216,4 +268,8 @@ def run_ensembles(ensembles: list[Ensemble], task_fn: Callable[[Task], dict] = r
             finally:
                 for b in books:
                     b.finish()
-    return [b.summary for b in books]
+    summaries = [b.summary for b in books]
+    first = next((b.first_error for b in books if b.first_error is not None), None)
+    if first is not None:
+        raise EnsembleFailed(summaries) from first
+    return summaries

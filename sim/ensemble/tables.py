@@ -5,7 +5,7 @@
 * ``comparison.csv``: paired statistics per (scenario, outcome) against the reference
   (:func:`sim.analysis.compare.compare`).
 
-Parts are read one scenario at a time and only the outcome columns, so memory stays at
+Parts are read one scenario at a time (one Arrow dataset each) and only the outcome columns, so memory stays at
 about two scenarios' outcome series whatever the ensemble size. The tables depend only on
 the parts and the configuration, so an interrupted-and-resumed ensemble gives the same
 tables as an uninterrupted one.
@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..analysis import compare as cmp
 from .plan import Ensemble
-from .store import read_parts
+from .store import DAILY, read_parts
 
 TABLES = ("totals.parquet", "trajectories.parquet", "comparison.csv")
 
@@ -28,7 +28,7 @@ def build_tables(ensemble: Ensemble) -> dict[str, pd.DataFrame]:
     columns = ["scenario", "replicate", "date", *cmp.source_columns()]
     by_scenario: dict[str, list] = {}
     for task in ensemble.tasks:
-        by_scenario.setdefault(task.scenario, []).append(task.path)
+        by_scenario.setdefault(task.scenario, []).append(task.path(DAILY))
     totals, bands = [], []
     reference = None
     for name, paths in by_scenario.items():

@@ -5,9 +5,10 @@ the engine derives all its random streams from ``SeedSequence(seed, spawn_key=(r
 counter-based draws keyed by what creates each person (DESIGN.md §4), so task
 (scenario, r) and (baseline, r) share their random numbers: the comparison is paired.
 
-A task is self-contained (it carries its resolved configuration and the path of its part),
-so a worker needs neither Hydra nor the caller's state: it runs the simulation, writes the
-part atomically and returns a small report.
+A task is self-contained (it carries its resolved configuration and the folder its parts go to),
+so a worker needs neither Hydra nor the caller's state: it runs the simulation, writes its
+two parts (daily table and route flows, :mod:`sim.ensemble.store`) atomically and returns a
+small report.
 """
 
 from __future__ import annotations
@@ -22,16 +23,25 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..analysis.compare import source_columns
 from ..config import TipsimConfig, parse_date
 from ..run import peak_memory_mb, simulate
-from .store import write_part
+from .store import DAILY, ROUTES, part_path, write_part
 
 NOT_RESULT_FIELDS = ("replicate", "replicates", "scenarios", "workers", "executor", "out_dir", "write_people",
                      "compare_start", "sweep")
 """Top-level config fields that do not change a task's daily table (left out of its fingerprint)."""
 
 KEY_COLUMNS = ("scenario", "replicate", "seed")
-"""Columns put in front of each part's daily table: together with ``date`` they key every row."""
+"""Key columns of every part's rows (with ``date`` in the daily table): scenario and replicate come from the
+part's path (the dataset's partitioning), ``seed`` is the part's first column."""
+
+
+def expected_columns(table: str) -> dict[str, str]:
+    """Columns every part of ``table`` must have, with the kind of their Arrow type (checked on resume)."""
+    if table == DAILY:
+        return {"seed": "int", "date": "timestamp", **{c: "number" for c in source_columns()}}
+    return {"seed": "int", "year": "int", "from": "string", "to": "string", "mode": "string", "travellers": "number"}
 
 
 def fingerprint(cfg: TipsimConfig) -> str:
@@ -78,8 +88,8 @@ class Task:
     replicate: int
     cfg: TipsimConfig
     """The scenario's resolved configuration with ``replicate`` set."""
-    path: Path
-    """Absolute path of the task's Parquet part."""
+    out_dir: Path
+    """Absolute path of the ensemble folder the task writes into."""
     fingerprint: str
     """:func:`fingerprint` of ``cfg``."""
     code: str
@@ -97,11 +107,16 @@ class Task:
 
     @property
     def rows(self) -> int:
+        """Rows of the task's daily part (days of the horizon)."""
         return horizon_days(self.cfg)
+
+    def path(self, table: str = DAILY) -> Path:
+        """Where the task's part of ``table`` (:data:`~sim.ensemble.store.DAILY` or ``ROUTES``) goes."""
+        return part_path(self.out_dir, table, self.scenario, self.replicate)
 
 
 def run_task(task: Task) -> dict:
-    """Simulate one task, write its part; report wall time (s), host, pid, peak memory (MiB), part digest.
+    """Simulate one task, write its parts; report wall time (s), host, pid, peak memory (MiB), part digests.
 
     Memory is released before returning (the run's objects are dropped and collected), so a
     worker process that runs many tasks stays at the footprint of one.
@@ -110,12 +125,12 @@ def run_task(task: Task) -> dict:
         raise RuntimeError(f"this worker ({socket.gethostname()}) runs other tipsim code ({code_version()}) "
                            f"than the ensemble ({task.code}); install the same version everywhere")
     t0 = time.perf_counter()
-    result = simulate(task.cfg)
-    daily = result.daily
-    for i, col in enumerate(KEY_COLUMNS):
-        daily.insert(i, col, task.identity[col])
-    sha256 = write_part(task.path, daily, task.identity, result.routes)
-    del daily, result
+    result = simulate(task.cfg, provenance=False)  # its manifest is not kept: no git lookup per task
+    digests = {}
+    for table, frame, key in ((ROUTES, result.routes, "routes_sha256"), (DAILY, result.daily, "sha256")):
+        frame.insert(0, "seed", task.cfg.seed)
+        digests[key] = write_part(task.path(table), frame, task.identity, table)
+    del result, frame
     gc.collect()
     return {"wall_s": round(time.perf_counter() - t0, 3), "host": socket.gethostname(), "pid": os.getpid(),
-            "peak_memory_mb": round(peak_memory_mb(), 1), "sha256": sha256}
+            "peak_memory_mb": round(peak_memory_mb(), 1), **digests}

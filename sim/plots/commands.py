@@ -12,14 +12,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from omegaconf import DictConfig
 
 from ..config import ConfigError, TipsimConfig
-from ..ensemble.store import PROCESS_UMASK
+from ..ensemble import files
+from ..ensemble.plan import override_key
 from .experiments import EXPERIMENTS, default_out, resolve
 
 # matplotlib and the figure modules are imported when a figure is drawn, so that every other
@@ -124,8 +124,7 @@ def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
         results = load_ensemble(out, verify=verify)  # raises the clear errors (run folders, missing files, ...)
         header = results.provenance()
         figures = _ensemble_figures(results, skipped)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{FIGURES}-partial-", dir=out))
-    tmp.chmod(0o777 & ~PROCESS_UMASK)  # mkdtemp makes it private; figures/ gets the usual permissions
+    tmp = files.temporary_folder(out, f"{FIGURES}-partial")  # usual permissions, unlike mkdtemp's private folder
     report = Report(out / FIGURES)
     captions = []
     try:
@@ -138,6 +137,7 @@ def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
         _replace(tmp, out / FIGURES)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        files.release(tmp)
     report.skipped = skipped
     return report
 
@@ -168,18 +168,19 @@ def _replace(new: Path, target: Path) -> None:
     """Put folder ``new`` in place of ``target`` (the old one is removed after the swap)."""
     old = None
     if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{FIGURES}-old-", dir=target.parent))
+        old = files.temporary_folder(target.parent, f"{FIGURES}-old")
         target.rename(old / FIGURES)
     new.rename(target)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+        files.release(old)
 
 
 def _given(key: str) -> bool:
     """Whether the user set ``key`` on the command line."""
     from hydra.core.hydra_config import HydraConfig
 
-    return any(o.split("=", 1)[0].lstrip("+~") == key for o in HydraConfig.get().overrides.task)
+    return any(override_key(o) == key for o in HydraConfig.get().overrides.task)
 
 
 def figures_command(cfg: TipsimConfig, raw: DictConfig) -> None:
@@ -207,7 +208,7 @@ def experiment_command(cfg: TipsimConfig, raw: DictConfig) -> None:
         raise ConfigError(f"out_dir = {cfg.out_dir}: its last component names the experiment; known: "
                           f"{', '.join(EXPERIMENTS)} (e.g. out_dir={default_out('E1')})")
     out = Path(folder)
-    extra = [o for o in HydraConfig.get().overrides.task if o.split("=", 1)[0].lstrip("+~") != "out_dir"]
+    extra = [o for o in HydraConfig.get().overrides.task if override_key(o) != "out_dir"]
     exp = EXPERIMENTS[name]
     print(f"experiment {name}: {exp.title}", flush=True)
     for cmd, text in zip(exp.commands(str(out), extra), exp.shell(str(out), extra)):

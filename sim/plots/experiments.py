@@ -58,13 +58,17 @@ class Experiment:
 
 
 def _key(arg: str) -> str | None:
-    if "=" not in arg or arg.startswith("-"):
+    """The key an override sets (Hydra's parse: ``+``, ``++`` and ``~`` prefixes are not part of it); None for a
+    command name or a flag such as ``-m``."""
+    from ..ensemble.plan import override_key
+
+    if arg.startswith("-") or ("=" not in arg and not arg.startswith("~")):
         return None
-    return arg.split("=", 1)[0].lstrip("+~")
+    return override_key(arg)
 
 
 def merge_overrides(args: list[str], extra: list[str]) -> list[str]:
-    """``args`` with every ``key=value`` of ``extra`` replacing the same key (or appended)."""
+    """``args`` with every override of ``extra`` replacing the one of the same key (or appended)."""
     out = list(args)
     for e in extra:
         key = _key(e)

@@ -10,7 +10,6 @@ hypercube, Sobol', Halton) as points coloured by the effect. The 95% CIs are in 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pandas as pd
 from ..analysis.compare import COST_PER_VICTIM, RESAMPLES
 from ..analysis.sweep import collect
 from ..config import ConfigError
+from ..ensemble.files import read_manifest
 from . import style
 from .labels import lever_label, outcome_label, outcome_unit, scenario_label
 
@@ -70,7 +70,7 @@ def load_sweep(root: str | Path) -> SweepResults:
         raise ConfigError(f"out_dir = {root}: cannot gather the sweep's jobs ({exc})") from None
     manifests = {}
     for job in dict.fromkeys(c.comparison["job"]):
-        manifests[str(job)] = json.loads((root / str(job) / "manifest.json").read_text())
+        manifests[str(job)] = read_manifest(root / str(job))
     return SweepResults(root, list(c.keys), c.comparison, manifests, list(c.incomplete))
 
 

@@ -4,28 +4,28 @@ Figures are drawn from saved results only; nothing here runs the model. An ensem
 (``tipsim compare``) is checked before anything is drawn (:func:`load_ensemble`): it must be
 complete, hold every file its manifest lists, and its parts must be the bytes the ensemble
 wrote (SHA-256 recorded in the manifest). A problem is one :class:`~sim.config.ConfigError`
-naming every missing or foreign file.
+naming every missing or foreign file. Manifests and digests are read with
+:mod:`sim.ensemble.files`, parts with :mod:`sim.ensemble.store` (one Arrow dataset per
+scenario), as the ensemble runner does.
 
-Time series are read part by part and reduced at once to periods (weeks or months,
-:class:`Periods`), so an ensemble of thousands of six-year runs is summarised in little
-memory: only the per-period values of each replicate are kept.
+Time series are read one scenario at a time, only the columns they need, and reduced at once
+to periods (weeks or months, :class:`Periods`), so an ensemble of thousands of six-year runs
+is summarised in little memory: only the per-period values of each replicate are kept.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 from omegaconf import OmegaConf
 
 from ..analysis.compare import OUTCOMES
 from ..config import ConfigError
+from ..ensemble import files, store
 from ..outputs import STOCK
 from .labels import Series
 
@@ -46,14 +46,6 @@ DAYS_PER = {"week": 7.0, "month": 365.25 / 12}
 def _listing(names: list[str]) -> str:
     shown = ", ".join(names[:SHOW_MAX])
     return shown + (f" and {len(names) - SHOW_MAX} more" if len(names) > SHOW_MAX else "")
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------------------------
@@ -217,7 +209,8 @@ class EnsembleResults:
     def series(self, specs: list[Series], scenarios: list[str] | None = None) -> pd.DataFrame:
         """Per-period values per replicate: ``scenario, replicate, series, period, value`` (long).
 
-        Reads each part once for all series not read before (only the columns they need).
+        Reads each scenario's parts once (one dataset, only the columns the series not read
+        before need).
         """
         scenarios = list(scenarios or self.scenarios)
         todo = [s for s in dict.fromkeys(specs) if s.key not in self._series]
@@ -225,9 +218,11 @@ class EnsembleResults:
             columns = sorted({c for s in todo for c in s.columns})
             frames = {s.key: [] for s in todo}
             for name in self.scenarios:
-                for replicate, path in self.parts(name):
-                    have = set(pq.read_schema(path).names)
-                    daily = pd.read_parquet(path, columns=[c for c in columns if c in have])
+                parts = self.parts(name)
+                table = store.read_parts([path for _, path in parts], ["replicate", *columns])
+                by_replicate = dict(iter(table.groupby("replicate", sort=False)))
+                for replicate, path in parts:
+                    daily = by_replicate.get(replicate, table.iloc[:0]).drop(columns="replicate")
                     if len(daily) != len(self.dates):
                         raise ConfigError(f"{path}: {len(daily)} days, expected {len(self.dates)} ({self.horizon[0]} .. "
                                           f"{self.horizon[1]}); not this ensemble's part")
@@ -246,7 +241,7 @@ class EnsembleResults:
 
     def routes(self) -> pd.DataFrame | None:
         """Travellers per year and route of every task (``scenario, replicate, seed, year, from, to, mode, travellers``),
-        or None when the parts carry no route flows."""
+        or None when the ensemble has no route-flow parts."""
         return read_ensemble_routes(self)
 
     @cached_property
@@ -302,17 +297,6 @@ def folder_kind(out: Path) -> str:
     return "unknown"
 
 
-def _read_manifest(out: Path) -> dict:
-    path = out / "manifest.json"
-    try:
-        manifest = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: unreadable manifest ({str(exc).splitlines()[0]}); not a tipsim results folder") from None
-    if not isinstance(manifest, dict):
-        raise ConfigError(f"{path}: not a tipsim manifest")
-    return manifest
-
-
 def load_ensemble(out_dir: str | Path, verify: bool = True) -> EnsembleResults:
     """Check and open a finished ``tipsim compare`` folder.
 
@@ -330,7 +314,7 @@ def load_ensemble(out_dir: str | Path, verify: bool = True) -> EnsembleResults:
                               "figures need the out_dir of `tipsim compare` (or a sweep folder)")
         raise ConfigError(f"out_dir = {out}: missing manifest.json; not a tipsim results folder (give the out_dir of "
                           "`tipsim compare`, or a sweep folder)")
-    manifest = _read_manifest(out)
+    manifest = files.read_manifest(out)
     if not str(manifest.get("format", "")).startswith(ENSEMBLE_FORMAT):
         what = "a single `tipsim run` folder" if "people_created" in manifest else "not a tipsim ensemble folder"
         raise ConfigError(f"{out / 'manifest.json'}: {what} (no format {ENSEMBLE_FORMAT}...); figures need the out_dir "
@@ -349,6 +333,8 @@ def load_ensemble(out_dir: str | Path, verify: bool = True) -> EnsembleResults:
     tasks = manifest["tasks"]
     for t in tasks:
         needed[t["part"]] = t.get("sha256")
+        if "routes" in t:
+            needed[t["routes"]] = t.get("routes_sha256")
     missing = [name for name in needed if not (out / name).is_file()]
     if missing:
         raise ConfigError(f"out_dir = {out}: missing {len(missing)} file(s) that manifest.json lists: {_listing(missing)}; "
@@ -357,7 +343,7 @@ def load_ensemble(out_dir: str | Path, verify: bool = True) -> EnsembleResults:
     if not_done:
         raise ConfigError(f"out_dir = {out}: tasks not done although the manifest says complete: {_listing(not_done)}")
     if verify:
-        changed = [name for name, sha in needed.items() if sha and _sha256(out / name) != sha]
+        changed = [name for name, sha in needed.items() if sha and files.sha256(out / name) != sha]
         if changed:
             raise ConfigError(f"out_dir = {out}: {len(changed)} part(s) differ from what the ensemble wrote (SHA-256 in "
                               f"manifest.json): {_listing(changed)}; foreign or modified files - re-run `tipsim compare` "
@@ -406,29 +392,18 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 
 
-ROUTES_KEY = b"tipsim.routes"
-"""Parquet metadata key under which an ensemble part carries its run's route flows (:mod:`sim.ensemble.store`)."""
-
-
 def parts_without_routes(results: EnsembleResults) -> list[str]:
-    """Parts (relative paths) of finished tasks that carry no route flows."""
-    lacking = []
-    for t in results.manifest["tasks"]:
-        if t.get("status") == "done":
-            meta = pq.read_schema(results.out_dir / t["part"]).metadata or {}
-            if ROUTES_KEY not in meta:
-                lacking.append(t["part"])
-    return lacking
+    """Daily parts (relative paths) of finished tasks that have no route-flow part (ensembles made before
+    route flows were recorded)."""
+    return [t["part"] for t in results.manifest["tasks"] if t.get("status") == "done" and "routes" not in t]
 
 
 def read_ensemble_routes(results: EnsembleResults) -> pd.DataFrame | None:
     """Route flows of every task (``scenario, replicate, seed, year, from, to, mode, travellers``), read with
-    :func:`sim.ensemble.read_routes`, or None when the parts carry none (ensembles made before they were recorded)."""
+    :func:`sim.ensemble.read_routes`, or None when the ensemble has no route-flow parts."""
     if parts_without_routes(results):
         return None
-    from ..ensemble import read_routes
-
-    table = read_routes(results.out_dir)
+    table = store.read_routes(results.out_dir)
     lacking = [c for c in ("scenario", "replicate", *ROUTE_COLUMNS) if c not in table.columns]
     if lacking:
         raise ConfigError(f"{results.out_dir}: route flows lack column(s) {', '.join(lacking)}")
@@ -440,6 +415,6 @@ def read_run(run_dir: str | Path) -> tuple[dict, pd.DataFrame | None]:
     out = Path(run_dir)
     if not (out / "manifest.json").exists() or not (out / "daily.parquet").exists():
         raise ConfigError(f"{out}: not a `tipsim run` folder (needs manifest.json and daily.parquet)")
-    manifest = _read_manifest(out)
+    manifest = files.read_manifest(out)
     routes = out / "routes.parquet"
     return manifest, (pd.read_parquet(routes) if routes.exists() else None)
