@@ -203,3 +203,21 @@ class Streams:
         u = self.uniform(name, entity[..., None], _PAIRS.occasion(occasion=occasion[..., None], part=_PAIR))
         x = portable.exp(mu + log_sd * special.ndtri(_clip_unit(u[..., 0])))
         return np.floor(x + u[..., 1]).astype(np.int64)
+
+
+def weighted_choice(weights: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Inverse-CDF choice: for each uniform ``u``, the index i with ``cum[i-1] <= u x total < cum[i]``.
+
+    ``weights`` are non-negative, either one vector for every draw or one row per draw (2-D,
+    rows aligned with ``u``); the index never exceeds the last one (u < 1). Monotone in ``u``,
+    so a scenario that shifts weights moves the same person's choice smoothly (CRN). The one
+    implementation of weighted choice in the model; choices with structure of their own (the
+    route logit per origin-destination pair, a buyer other than the seller, links drawn without
+    replacement) are documented where they are made.
+    """
+    u = np.asarray(u, dtype=np.float64)
+    if weights.ndim == 1:
+        cum = np.cumsum(weights)
+        return np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1)
+    cum = np.cumsum(weights, axis=1)
+    return np.minimum((cum <= (u * cum[:, -1])[:, None]).sum(axis=1), weights.shape[1] - 1)

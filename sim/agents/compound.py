@@ -24,7 +24,7 @@ from scipy import special
 
 from .. import draws, portable
 from ..params import per_country
-from ..rng import person_key
+from ..rng import person_key, weighted_choice
 from .table import AgentTable, column
 
 COMPOUND_KIND = 251
@@ -117,8 +117,8 @@ class Compounds(AgentTable, schema=SCHEMA):
         s = m.streams
         dests = m.world.destinations[m.world.dest_country == country]
         w = m.world.weight[dests]
-        w = w / w.sum() if w.sum() > 0 else np.full(len(dests), 1.0 / len(dests))
-        location = dests[np.minimum(np.searchsorted(np.cumsum(w), s.uniform(draws.COMPOUND_LOCATION, keys), side="right"), len(dests) - 1)]
+        w = w if w.sum() > 0 else np.ones(len(dests))
+        location = dests[weighted_choice(w, s.uniform(draws.COMPOUND_LOCATION, keys))]
         if parent is not None:
             sector = np.full(n, parent.sector)
             capacity = np.full(n, parent.capacity * (1.0 - p.shrink_fraction))

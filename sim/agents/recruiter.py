@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import draws, portable
 from ..config import PLATFORMS
-from ..rng import person_key
+from ..rng import person_key, weighted_choice
 from .table import AgentTable, column
 
 RECRUITER_KIND = 250
@@ -107,15 +107,14 @@ class Recruiters(AgentTable, schema=SCHEMA):
         keys = person_key(np.full(n, day), RECRUITER_KIND, first + np.arange(n))
         s = m.streams
         shares = np.array([p.platform_shares[q] for q in PLATFORMS])
-        platform = np.searchsorted(np.cumsum(shares) / shares.sum(), s.uniform(draws.RECRUITER_PLATFORM, keys), side="right")
+        platform = weighted_choice(shares, s.uniform(draws.RECRUITER_PLATFORM, keys))
         abroad = s.uniform(draws.RECRUITER_ABROAD, keys) < p.abroad_share
-        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform(draws.RECRUITER_HOME, keys), side="right")
-        home = np.where(abroad, -1, np.minimum(home, len(m.world.origins) - 1))
+        home = np.where(abroad, -1, weighted_choice(m.world.origin_weight, s.uniform(draws.RECRUITER_HOME, keys)))
         reach = p.reach_mean * portable.exp(p.reach_log_sd * s.normal(draws.RECRUITER_REACH, keys) - 0.5 * p.reach_log_sd**2)
         links = self._draw_links(keys, link_weights, 0)
         for i in range(n):
             slot = self.append(
-                key=keys[i], platform=min(platform[i], len(PLATFORMS) - 1), abroad=abroad[i], home=home[i],
+                key=keys[i], platform=platform[i], abroad=abroad[i], home=home[i],
                 reach=reach[i], low_until=-1, active=True, entered=day, left=-1,
             )
             if slot >= len(self.links):
@@ -252,11 +251,8 @@ class Recruiters(AgentTable, schema=SCHEMA):
         u = s.uniform(draws.PLATFORM_CHOICE, self.key[movers], day)
         w = np.broadcast_to(shares, (len(movers), len(shares))).copy()
         w[np.arange(len(movers)), self.platform[movers]] = 0.0  # a new platform, not the current one
-        total = w.sum(axis=1)
-        choice = {
-            int(slot): min(int(np.searchsorted(np.cumsum(wi) / ti, ui, side="right")), len(PLATFORMS) - 1)
-            for slot, wi, ti, ui in zip(movers, w, total, u) if ti > 0
-        }
+        can = w.sum(axis=1) > 0
+        choice = dict(zip(movers[can].tolist(), weighted_choice(w[can], u[can]).tolist()))
         self.select(np.array(list(choice), dtype=np.int64)).do(lambda r: r.switch_platform(choice[r.slot]))
         return len(movers)
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import draws
 from ..lifecycle import State
 from ..params import per_country
-from ..rng import person_key
+from ..rng import person_key, weighted_choice
 from .exploitation import become_held
 
 
@@ -35,8 +35,8 @@ def populate(m) -> None:
         if total == 0:
             continue
         keys = person_key(np.full(total, -1), c, np.arange(total))
-        home = np.searchsorted(np.cumsum(m.world.origin_weight), s.uniform(draws.INITIAL_ORIGIN, keys), side="right")
-        rows = pop.create(**m.attributes.draw(s, keys, np.minimum(home, len(m.world.origins) - 1)))
+        home = weighted_choice(m.world.origin_weight, s.uniform(draws.INITIAL_ORIGIN, keys))
+        rows = pop.create(**m.attributes.draw(s, keys, home))
         compound = np.repeat(slots, size)
         deceived = s.uniform(draws.INITIAL_DECEIVED, keys) < p.compounds.initial_deceived_share
         pop.set(rows, location=comp.location[compound], voluntary=~deceived, has_passport=True)

@@ -26,7 +26,7 @@ from scipy import special
 from .. import draws
 from ..config import parse_date
 from ..lifecycle import State
-from ..rng import person_key
+from ..rng import person_key, weighted_choice
 from ..today import Supply
 from . import travel
 
@@ -180,9 +180,7 @@ def choose_compound(m, rows: np.ndarray, recruiter: np.ndarray, supply: Supply) 
     fallback = np.where(usable, comp.capacity[np.maximum(links, 0)], 0.0)  # supply may be zero today
     w = np.where(w.sum(axis=1, keepdims=True) > 0, w, fallback)
     total = w.sum(axis=1)
-    u = m.streams.uniform(draws.CHOOSE_COMPOUND, m.population.key[rows], m.population.transitions[rows])
-    pick = (np.cumsum(w, axis=1) < (u * total)[:, None]).sum(axis=1)
-    pick = np.minimum(pick, links.shape[1] - 1)
+    pick = weighted_choice(w, m.streams.uniform(draws.CHOOSE_COMPOUND, m.population.key[rows], m.population.transitions[rows]))
     return np.where(total > 0, links[np.arange(len(rows)), pick], -1)
 
 

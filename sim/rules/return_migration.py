@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import draws
 from ..lifecycle import HomeReason, State
+from ..rng import weighted_choice
 from . import recruitment
 
 
@@ -44,9 +45,7 @@ def remigration(m, today) -> None:
         if not len(lam) or lam.sum() <= 0:
             m.exits.move(rows, State.HOME)  # nobody recruiting today: stay, re-armed
             continue
-        cum = np.cumsum(lam)
-        u = s.uniform(draws.REMIGRANT_RECRUITER, pop.key[rows], pop.episode[rows] + 1)
-        recruiter = np.minimum(np.searchsorted(cum, u * cum[-1], side="right"), len(lam) - 1)
+        recruiter = weighted_choice(lam, s.uniform(draws.REMIGRANT_RECRUITER, pop.key[rows], pop.episode[rows] + 1))
         compound = recruitment.choose_compound(m, rows, recruiter, today.supply)
         go = compound >= 0
         m.exits.move(rows[~go], State.HOME)  # no compound to go to: stay, re-armed
