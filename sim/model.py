@@ -53,7 +53,6 @@ class TraffickingModel(mesa.Model):
         self.end_date = parse_date(cfg.end_date, "end_date")
         self.n_days = (self.end_date - self.start_date).days + 1
         self.dates = pd.date_range(self.start_date, periods=self.n_days, freq="D")
-        self._check_world_fits_params()
 
         self.travel_factor = self.world.travel_factors(self.start_date, self.n_days)
         for iv in interventions:
@@ -74,15 +73,6 @@ class TraffickingModel(mesa.Model):
         self.routes = travel.RouteMemory(self)
         self.record = outputs.Recorder.for_model(self)
         initial.populate(self)
-
-    def _check_world_fits_params(self) -> None:
-        p = self.params.compounds
-        for code in p.initial_count:
-            if code not in self.countries and (p.initial_count[code] > 0 or p.opening_rate.get(code, 0) > 0):
-                raise ConfigError(
-                    f"params.compounds.initial_count.{code} / opening_rate.{code}: must be 0, the world "
-                    f"'{self.world.name}' has no destination in {code}"
-                )
 
     @property
     def embassies(self) -> list[Embassy]:

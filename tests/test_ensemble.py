@@ -347,6 +347,5 @@ def test_cli_report_on_a_run_folder_is_one_clear_error(tmp_path, short_cfg):
     done = subprocess.run([sys.executable, "-m", "sim", "report", f"out_dir={folder}"], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2
-    assert done.stderr.splitlines() == [f"tipsim: error: out_dir = {folder}: not a `tipsim compare` folder (its "
-                                        "manifest.json has no ensemble format; a `tipsim run` folder?); give the "
-                                        "out_dir of a `tipsim compare` run"]
+    assert done.stderr.splitlines() == [f"tipsim: error: out_dir = {folder}: holds a `tipsim run` folder, not a "
+                                        "comparison; give the out_dir of a `tipsim compare` run"]

@@ -52,13 +52,15 @@ def philippine_world(folder: Path) -> Path:
 
 
 def cambodia_only_world(folder: Path) -> Path:
-    """The shipped world without the Myanmar and Laos destinations and the borders only they use."""
+    """The shipped world without the Myanmar and Laos destinations, the borders only they use, and their closures."""
     shutil.copytree(PACKAGE_WORLD_DIR, folder)
     dropped = {"dst_myawaddy", "dst_gtsez", "bd_myawaddy", "bd_huay_xai"}
     loc = pd.read_csv(folder / "locations.csv", dtype=str, keep_default_na=False)
     loc[~loc["id"].isin(dropped)].to_csv(folder / "locations.csv", index=False)
     routes = pd.read_csv(folder / "routes.csv", dtype=str, keep_default_na=False)
     routes[~routes["from"].isin(dropped) & ~routes["to"].isin(dropped)].to_csv(folder / "routes.csv", index=False)
+    closures = pd.read_csv(folder / "closures.csv", dtype=str, keep_default_na=False)
+    closures[~closures["country"].isin(["MM", "LA"])].to_csv(folder / "closures.csv", index=False)
     return folder
 
 
