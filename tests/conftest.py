@@ -17,3 +17,15 @@ def base_cfg():
 def short_cfg():
     """The default configuration over 2022 only: fast, and with traffic after the Covid reopening."""
     return load_config(["start_date=2022-01-01", "end_date=2022-12-31"])
+
+
+def run_main(argv: list[str], capsys) -> tuple[int | str | None, str, str]:
+    """``sim.cli.main(argv)`` in this process: (exit code, stdout, stderr)."""
+    from sim.cli import main
+
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -23,6 +23,7 @@ import pytest
 
 from sim import cli
 from sim.cli import COMMANDS, main
+from tests.conftest import run_main
 
 ROOT = Path(__file__).resolve().parents[1]
 TIPSIM = Path(sys.executable).with_name("tipsim")
@@ -230,15 +231,7 @@ def _caller(tmp_path, monkeypatch, capsys, forbid_work: bool):
     monkeypatch.chdir(cwd)
     monkeypatch.setattr(sys, "argv", ["pytest"])
 
-    def run(argv):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    return run
+    return lambda argv: run_main(argv, capsys)
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import COMMANDS, main
+from tests.conftest import run_main
 
 TIPSIM = Path(sys.executable).with_name("tipsim")
 LONG = "end_date=2999-12-31"  # validation must fail before a 980-year run could start
@@ -121,15 +122,7 @@ def in_process(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", ["pytest"])
 
-    def call(argv, capsys):
-        try:
-            code = main(argv)
-        except SystemExit as exc:
-            code = exc.code
-        captured = capsys.readouterr()
-        return code, captured.out, captured.err
-
-    yield call
+    yield run_main
     for h in logging.root.handlers[:]:
         if h not in handlers:
             logging.root.removeHandler(h)
