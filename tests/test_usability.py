@@ -52,6 +52,36 @@ def test_run_writes_a_log_line_every_tenth_of_the_days_when_not_a_terminal(tmp_p
     assert "results written to" in done.stdout
 
 
+def test_run_shows_a_bar_on_a_terminal(tmp_path):
+    """With standard error on a (pseudo-)terminal, `tipsim run` draws a tqdm bar and writes no log lines."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a new pty is 0 columns wide
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "sim", "run", SHORT, f"out_dir={tmp_path / 'run'}"], cwd=tmp_path,
+                            env=env, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:  # the terminal closed with the process
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.wait(timeout=600) == 0
+    proc.stdout.close()
+    shown = b"".join(chunks).decode(errors="replace")
+    assert re.search(r"run: 100%\|.*\| 91/91 ", shown), shown
+    assert "tipsim: run:" not in shown
+
+
 def test_targets_writes_one_line_per_replicate_when_not_a_terminal(tmp_path):
     done = tipsim("targets", "replicates=2", "executor=serial", cwd=tmp_path)  # the targets need the whole horizon
     lines = [line for line in done.stderr.splitlines() if re.match(r"tipsim: \[\d/2\] replicate \d done", line)]
