@@ -39,8 +39,9 @@ PRIVATE_REFERENCE = re.compile(r"\bDESIGN\b|\.\./shared|\b[Ii]ssues? #?\d+")
 
 
 def user_facing_files() -> list[Path]:
-    """README, docs, experiments, configs and the package's sources and data (tests and .ci excluded)."""
-    files = [ROOT / "README.md", *DOCS.rglob("*.md")]
+    """README, Makefile, pyproject, docs, experiments, configs and the package's sources and data (tests and .ci
+    excluded)."""
+    files = [ROOT / "README.md", ROOT / "Makefile", ROOT / "pyproject.toml", *DOCS.rglob("*.md")]
     for folder, patterns in (("experiments", ("*",)), ("configs", ("*.yaml",)), ("sim", ("*.py", "*.csv", "*.yaml"))):
         files += [p for pattern in patterns for p in (ROOT / folder).rglob(pattern) if p.is_file()]
     return sorted(p for p in set(files) if "__pycache__" not in p.parts)
