@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 
 from tqdm import tqdm
 
@@ -53,8 +54,9 @@ class JobProgress:
         self.bar = (tqdm(total=total, desc=what, unit=unit, file=sys.stderr, mininterval=0.5)
                     if self.mode == BAR else None)
 
-    def update(self, label: str = "") -> None:
-        """Count one finished step; ``label`` says which (a date, a figure's name)."""
+    def update(self, label: str | Callable[[], str] = "") -> None:
+        """Count one finished step; ``label`` says which (a date, a figure's name), or is a function
+        giving it, called only when a line is written (a run's days are many)."""
         self.done += 1
         if self.bar is not None:
             self.bar.update(1)
@@ -62,7 +64,8 @@ class JobProgress:
             elapsed = tqdm.format_interval(time.monotonic() - self.t0)
             count = f"{self.done}/{self.total} {self.unit}s ({100 * self.done // self.total}%)" if self.total \
                 else f"{self.unit} {self.done}"
-            where = f", {label}" if label else ""
+            text = label() if callable(label) else label
+            where = f", {text}" if text else ""
             print(f"tipsim: {self.what}: {count}{where}; elapsed {elapsed}", file=sys.stderr, flush=True)
 
     def _due(self) -> bool:

@@ -108,7 +108,7 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     with JobProgress("run", model.n_days, progress, "day") as bar:
         while model.running:
             model.step()
-            bar.update(f"{model.dates[model.days_done - 1]:%Y-%m-%d} simulated")
+            bar.update(lambda: f"{model.dates[model.days_done - 1]:%Y-%m-%d} simulated")
     daily = model.daily()
     wall = time.perf_counter() - t0
     pop = model.population

@@ -123,7 +123,7 @@ def test_job_progress_log_lines(capsys):
     assert [line.split(";")[0] for line in capsys.readouterr().err.splitlines()] == [
         "tipsim: figures: figure 1, a drawn", "tipsim: figures: figure 2, b drawn"]
     with JobProgress("run", 91, QUIET, "day") as bar:
-        bar.update()
+        bar.update(lambda: pytest.fail("a label is made only for a line written"))
     assert capsys.readouterr().err == ""
 
 
