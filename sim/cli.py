@@ -96,17 +96,18 @@ COMMANDS: dict[str, Command] = {
         ".ensemble.commands:compare_command",
         "run `scenarios` x `replicates` (paired seeds) into out_dir and compare with the first scenario (-m: sweep)",
         "scenarios=[reference,other,...], replicates, seed, compare_start, end_date, out_dir (new, empty or the same "
-        "compare folder to resume), executor, workers; --config-dir DIR adds your own scenario files",
-        "tipsim compare scenarios=[baseline,departure_screening] replicates=10 out_dir=results/screening"),
+        "compare folder to resume; default results/compare/<time>), executor, workers; --config-dir DIR adds your own scenario files",
+        "tipsim compare 'scenarios=[baseline,departure_screening]' replicates=10 out_dir=results/screening"),
     "report": Command(
         ".ensemble.commands:report_command", "reprint the comparison of a finished `compare` run: tipsim report DIR",
         "out_dir (or the folder as the first argument): a `tipsim compare` folder", "tipsim report results/screening"),
     "sweep": Command(
         ".ensemble.commands:sweep_command",
         "run the comparison at each point of a sweep.design (lhs, sobol, halton) over declared ranges",
-        "sweep.design, sweep.n, sweep.params=[params.<group>.<name>,...], scenarios, replicates, out_dir",
+        "sweep.design, sweep.n, sweep.params=[params.<group>.<name>,...], scenarios, replicates, "
+        "out_dir (default results/sweep/<time>)",
         "tipsim sweep sweep.design=lhs sweep.n=8 'sweep.params=[params.compounds.growth_rate]' "
-        "scenarios=[baseline,departure_screening] replicates=4 out_dir=results/sweep1"),
+        "'scenarios=[baseline,departure_screening]' replicates=4 out_dir=results/sweep1"),
     "collect": Command(
         ".ensemble.commands:collect_command", "gather the jobs of a sweep folder into one table: tipsim collect SWEEP_DIR",
         "out_dir (or the folder as the first argument): a sweep folder (`tipsim sweep` or `tipsim compare -m`)",
@@ -127,6 +128,25 @@ POSITIONAL = {"report": "out_dir", "collect": "out_dir", "figures": "out_dir", "
 
 NEEDS_FOLDER = ("report", "collect", "figures")
 """Commands that read a results folder and have no meaningful default for it."""
+
+DEFAULT_OUT_DIRS = {"compare": "results/compare", "sweep": "results/sweep"}
+"""Where ``compare`` and ``sweep`` write when no ``out_dir`` is given: a new folder named by the start
+time under their own folder (``results/compare/<time>``), never among the run folders of
+``tipsim run`` (``results/<scenario>/<time>``, the ``out_dir`` of ``configs/config.yaml``).
+The folder is passed to Hydra as an ``out_dir=`` override, so the ensemble records it like one the
+user gave, and giving it again resumes. ``compare -m`` writes into ``hydra.sweep.dir`` instead."""
+
+TIME_FORMAT = "%Y-%m-%d_%H-%M-%S"
+"""The time stamp of default folders (as ``${now:...}`` in ``configs/config.yaml``)."""
+
+
+def default_out_dir(name: str, overrides: list[str], multirun: bool) -> str | None:
+    """The ``out_dir=`` override to add for command ``name``, or None (given, not needed, or a sweep job)."""
+    if name not in DEFAULT_OUT_DIRS or multirun or any(o.partition("=")[0].lstrip("+") == "out_dir" for o in overrides):
+        return None
+    import time
+
+    return f"out_dir={DEFAULT_OUT_DIRS[name]}/{time.strftime(TIME_FORMAT)}"
 
 
 def usage() -> str:
@@ -473,7 +493,7 @@ def _run(cfg, raw) -> None:
     if HydraConfig.get().mode == RunMode.MULTIRUN and not _given("out_dir"):
         out_dir = HydraConfig.get().runtime.output_dir  # one folder per job: hydra.sweep.dir/<job number>
     check_out_dir(out_dir)
-    result = simulate(cfg, progress=sys.stderr.isatty())
+    result = simulate(cfg, progress=True)  # a bar on a terminal, log lines otherwise
     out = write_run(result, cfg, out_dir)
     import pandas as pd
 
@@ -491,7 +511,7 @@ def _targets(cfg, raw) -> None:
     from .analysis.targets import target_table
     from .run import run_replicates
 
-    dailies = run_replicates(cfg, cfg.replicates, cfg.workers, progress=sys.stderr.isatty())
+    dailies = run_replicates(cfg, cfg.replicates, cfg.workers, progress=True)
     table = target_table(dailies)
     import pandas as pd
 
@@ -569,6 +589,9 @@ def _main(argv: list[str]) -> int:
         scan_config_files(screened.config_dir)
     except (ConfigRefused, ConfigError) as exc:
         _fail(exc)
+    default = default_out_dir(name, screened.overrides, screened.multirun)
+    if default:
+        rest.append(default)
     sys.argv = [f"tipsim {name}", *rest]
     _call_hydra(name, screened)
     return 0

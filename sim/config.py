@@ -126,7 +126,7 @@ class CompoundParams:
     ransom_rate: float = param(0.0015, "1/day", "Hazard that a family pays the median ransom (scaled by median/ransom).", bounds=NON_NEGATIVE, plausible=(0.0003, 0.005))
     resale_rate: float = param(0.001, "1/day", "Hazard that a held person is sold to another compound.", bounds=NON_NEGATIVE, plausible=(0.0002, 0.004))
     resale_abroad_share: float = param(0.15, "probability", "Share of resales that cross into another destination country.", bounds=PROBABILITY, plausible=(0.05, 0.4))
-    visa_run_rate: dict[str, float] = param({"KH": 0.001}, "1/day", "Hazard that a knowing worker makes a visa run (an exit and a re-entry into the country, counted as an entry), by country.", bounds=NON_NEGATIVE, plausible=(0.0, 0.004), other_countries=0.0, source="tuned (entries vs stock; issue 3: entries include visa runs)")
+    visa_run_rate: dict[str, float] = param({"KH": 0.001}, "1/day", "Hazard that a knowing worker makes a visa run (an exit and a re-entry into the country, counted as an entry), by country.", bounds=NON_NEGATIVE, plausible=(0.0, 0.004), other_countries=0.0, source="tuned (entries vs stock: entries include visa runs)")
     close_prob: float = param(0.33, "probability", "Chance a raided compound closes (otherwise it shrinks).", bounds=PROBABILITY, plausible=(0.2, 0.6), source="Amnesty 2025: more than 2/3 kept operating after raids (targets.csv compounds_kh_2025)")
     relocate_prob: float = param(0.6, "probability", "Chance a closed compound re-opens elsewhere with its remaining workers.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     relocate_abroad_share: float = param(0.2, "probability", "Share of relocations that move to another country (displacement).", bounds=PROBABILITY, plausible=(0.05, 0.5))

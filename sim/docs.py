@@ -78,6 +78,14 @@ def outputs_table(hub_ids: list[str]) -> str:
         "* `manifest.json` - scenario, seed, replicate, interventions with all their parameters, people created, wall time, peak memory, git commit and package versions.",
         "* `people.parquet` (with `write_people=true`) - one row per person ever created: attributes, counters and final state.",
         "",
+        "`tipsim compare` and `tipsim sweep` write ensemble folders under their own default folders, "
+        "`results/compare/<timestamp>/` and `results/sweep/<timestamp>/` (see `docs/ensembles.md`), never among "
+        "run folders.",
+        "",
+        "In Python, `TraffickingModel(cfg).daily()` returns the same table for the days simulated so far: "
+        "every day after `run()`, the first `k` days after `k` calls of `step()` (days not yet simulated have "
+        "no row, rather than zeros).",
+        "",
         "| column | kind | unit | meaning |",
         "|---|---|---|---|",
         "| `date` | - | date | The day. |",
@@ -98,7 +106,8 @@ def interventions_doc() -> str:
     out = [
         "# Interventions",
         "",
-        "An intervention = eligibility x mechanism x delivery (DESIGN.md section 5). It acts only by "
+        "An intervention = eligibility x mechanism x delivery: who it reaches, what it changes, and when, "
+        "where and how strongly it is delivered (docs/ODD.md, section 7.15). It acts only by "
         "changing the day's policy levers, which the agencies and rules then use; it never edits outputs. "
         "Configure interventions under `interventions:` (keyed by an instance name; `type` names the "
         "intervention and defaults to the key), in a scenario file or by override, e.g. "

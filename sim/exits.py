@@ -6,7 +6,7 @@ nothing else decides it):
 
 * a **timer** state's single exit fires on a day fixed when the state is entered (``timer``);
 * a **hazard** state draws, on entry, one threshold ``E ~ Exp(1)`` per exit from the
-  person's own stream, keyed by their transition count (DESIGN.md §4), divided by the
+  person's own stream, keyed by their transition count (:mod:`sim.rng`), divided by the
   person's multiplier on that exit. Each day every group's *clock* of each exit grows by
   that day's hazard (1/day x 1 day); an exit fires when its clock passes the threshold.
 

@@ -3,7 +3,7 @@
 A person's time in a state ends at the first of its exits. *Timer* exits fire on a day fixed
 when the state is entered (a waiting or travel time); *hazard* exits fire when the cumulative
 hazard of that exit, accumulated day by day since entry, crosses a threshold E ~ Exp(1)
-drawn once at entry (DESIGN.md §4). When several exits are due the same day, the first in the
+drawn once at entry from the person's own stream (:mod:`sim.rng`). When several exits are due the same day, the first in the
 order listed here wins.
 """
 

@@ -130,8 +130,13 @@ class TraffickingModel(mesa.Model):
         return self.daily()
 
     def daily(self) -> pd.DataFrame:
-        """The daily outputs recorded so far."""
-        return self.record.frame(self.dates)
+        """The daily table of the days simulated so far: one row per day, ``date`` first.
+
+        After a full :meth:`run` that is every day of the horizon; after ``k`` calls of
+        :meth:`step` it is the first ``k`` days only (no rows for days not yet simulated, so a
+        partly stepped model never shows zeros it has not computed).
+        """
+        return self.record.frame(self.dates[: self.days_done])
 
     def route_table(self) -> pd.DataFrame:
         """Travellers per year and route (one row each): who travelled each leg, by the year they set out."""

@@ -183,8 +183,12 @@ class Recorder:
         self.add("displacement", int(counts.sum() - counts[self.reference]))
 
     def frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
-        """The daily table: one row per day, ``date`` first."""
-        df = pd.DataFrame(self.data)
+        """The daily table of the first ``len(dates)`` days: one row per day, ``date`` first.
+
+        ``dates`` are the simulated days from the start date; rows of later days (still zero
+        in the preallocated columns, or holding only scheduled intervention costs) are left out.
+        """
+        df = pd.DataFrame({name: column[: len(dates)] for name, column in self.data.items()})
         df.insert(0, "date", dates)
         return df
 

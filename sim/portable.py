@@ -4,7 +4,7 @@ numpy computes ``exp``, ``log``, ``log1p`` and ``power`` of float64 arrays with 
 at run time (AVX-512 where the CPU has it); those results differ from the scalar C library in
 the last bit for a few per cent of values, which changes whole runs between an AVX2 and an
 AVX-512 machine and would break common-random-number pairing on a cluster of mixed nodes
-(DESIGN.md §4). Every transform from uniforms to other distributions, and every hazard turned
+(docs/ODD.md, section 4.9). Every transform from uniforms to other distributions, and every hazard turned
 into a probability, goes through these instead: numpy ufuncs compiled by numba that call the C
 library's scalar function for each element, whatever the CPU offers.
 

@@ -11,7 +11,7 @@ indexed by the occasion, in the spirit of Random123/Philox, Salmon et al. SC'11)
 
 * the cost follows the entities actually queried (no vector over every person ever created);
 * the same person on the same occasion gets the same number in every scenario, which makes
-  paired scenario comparisons exact where nothing differs (DESIGN.md §4).
+  paired scenario comparisons exact where nothing differs (docs/ODD.md, section 4.9).
 
 Entity keys encode what created the entity (see :func:`person_key`), never creation order.
 """

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .config import TipsimConfig, to_yaml
 from .folders import RUN_FORMAT, check_out_dir
+from .job_progress import JobProgress, resolve_mode
 from .lifecycle import State
 from .model import TraffickingModel
 from .world import World
@@ -86,15 +87,17 @@ def peak_memory_mb() -> float:
     return kb / 1024.0 if sys.platform != "darwin" else kb / 2**20
 
 
-def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None = None, progress: bool = False,
-             provenance: bool = True) -> RunResult:
+def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None = None,
+             progress: bool | str = False, provenance: bool = True) -> RunResult:
     """Run one simulation in memory.
 
     Args:
         cfg: a run configuration (validated here, before any work).
         world: a loaded world to reuse across runs (loaded from ``cfg.world`` if omitted).
         people: also return the people table (default: ``cfg.write_people``).
-        progress: show a progress bar over the days.
+        progress: show the progress over the days (:class:`sim.job_progress.JobProgress`):
+            ``True`` a bar on a terminal and a log line every 10% of the days otherwise,
+            or a mode (``bar``, ``log``, ``quiet``).
         provenance: record the git commit and package versions in the manifest (two ``git``
             subprocesses); ensemble tasks, whose manifest is not kept, pass False and the
             ensemble records them once.
@@ -102,7 +105,11 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     model = TraffickingModel(cfg, world)
-    daily = model.run(progress=progress)
+    with JobProgress("run", model.n_days, progress, "day") as bar:
+        while model.running:
+            model.step()
+            bar.update(lambda: f"{model.dates[model.days_done - 1]:%Y-%m-%d} simulated")
+    daily = model.daily()
     wall = time.perf_counter() - t0
     pop = model.population
     manifest = {
@@ -133,19 +140,23 @@ def _replicate_daily(args) -> pd.DataFrame:
     return simulate(dataclasses.replace(cfg, replicate=replicate), provenance=False).daily
 
 
-def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None, progress: bool = False) -> list[pd.DataFrame]:
+def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None,
+                   progress: bool | str = False) -> list[pd.DataFrame]:
     """Daily tables of replicates 0..n-1 of ``cfg``, in replicate order.
+
+    ``progress`` counts finished replicates (:func:`sim.job_progress.resolve_mode`: ``True`` is a
+    bar on a terminal and one log line per replicate otherwise).
 
     Runs on the ensemble executor named by ``cfg.executor`` (serial, local processes or Dask;
     :mod:`sim.ensemble.executors`) with ``workers`` workers (default ``cfg.workers``, then
     the CPU count); the tables do not depend on the executor. Raises the first task error.
     """
     from .ensemble.executors import make_executor
-    from .ensemble.progress import BAR, QUIET, Progress
+    from .ensemble.progress import Progress
 
     out: list[pd.DataFrame | None] = [None] * n
     tasks = [(cfg, r) for r in range(n)]
-    with make_executor(cfg.executor, workers or cfg.workers, n) as ex, Progress(n, BAR if progress else QUIET, "runs") as bar:
+    with make_executor(cfg.executor, workers or cfg.workers, n) as ex, Progress(n, resolve_mode(progress), "runs") as bar:
         for i, daily, error in ex.map_unordered(_replicate_daily, tasks):
             if error is not None:
                 raise error

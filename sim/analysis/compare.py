@@ -1,4 +1,4 @@
-"""Paired comparison of scenarios against a reference scenario (DESIGN.md §6).
+"""Paired comparison of scenarios against a reference scenario (docs/ensembles.md).
 
 Replicate r of every scenario runs with the same seed (common random numbers), so the
 effect of a scenario is estimated from paired differences: for each replicate, the

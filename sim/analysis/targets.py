@@ -2,7 +2,7 @@
 
 ``sim/data/targets.csv`` is a copy of the sourced figures (with their sources and reliability
 grades). :data:`TARGETS` says, for the figures the baseline is checked against, which model
-quantity corresponds to each and within what tolerance it must lie (issue 3):
+quantity corresponds to each and within what tolerance it must lie (docs/calibration.md):
 
 * KBRI Phnom Penh cases are reports, not victims: the model counts new embassy cases in
   Cambodia (``embassy_cases_KH``), which it generates through an explicit reporting process.

@@ -1,4 +1,4 @@
-"""Monte Carlo ensembles with common random numbers (DESIGN.md §4, §6; docs/ensembles.md).
+"""Monte Carlo ensembles with common random numbers (docs/ensembles.md; docs/ODD.md, section 4.9).
 
 A task is one replicate of one scenario; replicate r of every scenario shares its seed, so
 scenario comparisons are paired. Tasks run on an executor (:mod:`.executors`: serial, local

@@ -2,7 +2,7 @@
 
 Replicate r of every scenario runs with ``seed`` (the experiment seed) and ``replicate=r``;
 the engine derives all its random streams from ``SeedSequence(seed, spawn_key=(r,))`` and
-counter-based draws keyed by what creates each person (DESIGN.md §4), so task
+counter-based draws keyed by what creates each person (:mod:`sim.rng`), so task
 (scenario, r) and (baseline, r) share their random numbers: the comparison is paired.
 
 A task is self-contained (it carries its resolved configuration and the folder its parts go to),

@@ -1,4 +1,4 @@
-"""Intervention = eligibility x mechanism x delivery (DESIGN.md §5).
+"""Intervention = eligibility x mechanism x delivery (docs/interventions.md; docs/ODD.md, section 7.15).
 
 * **Delivery** (:class:`Delivery`, shared by all): ``start``/``end`` dates, ``delay_days``
   before the effect begins, linear ``ramp_days``, ``intensity`` (or coverage) in [0, 1], an

@@ -1,4 +1,4 @@
-"""Publication figures from saved results (DESIGN.md §7; docs/figures.md).
+"""Publication figures from saved results, never from re-running the model (docs/figures.md).
 
 Every figure is drawn from results on disk - an ensemble folder of ``tipsim compare``, a
 sweep folder, or ``tipsim run`` folders for route flows - and never re-runs the model.

@@ -20,6 +20,7 @@ from omegaconf import DictConfig
 from ..config import ConfigError, TipsimConfig
 from ..ensemble import files
 from ..ensemble.plan import override_key
+from ..job_progress import JobProgress
 from .experiments import EXPERIMENTS, default_out, resolve
 
 # matplotlib and the figure modules are imported when a figure is drawn, so that every other
@@ -100,13 +101,14 @@ def _sweep_figures(root: Path, skipped: list[str]):
     yield sweep  # the caller takes the provenance from it
 
 
-def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
+def draw_figures(out_dir: str | Path, verify: bool = True, progress: bool | str = False) -> Report:
     """Draw every figure the saved results in ``out_dir`` allow into ``out_dir/figures/``.
 
     ``out_dir`` is an ensemble folder (``tipsim compare``) or a sweep folder (jobs of
     ``tipsim compare -m`` or ``tipsim sweep``). Figures are written into a temporary folder
     that then replaces ``figures/`` whole, so the folder never mixes two drawings. Raises a
     :class:`ConfigError` naming what is missing or foreign before anything is drawn.
+    ``progress`` counts the figures drawn (:func:`sim.job_progress.resolve_mode`).
     """
     from .results import folder_kind, load_ensemble
 
@@ -127,15 +129,18 @@ def draw_figures(out_dir: str | Path, verify: bool = True) -> Report:
     tmp = files.temporary_folder(out, f"{FIGURES}-partial")  # usual permissions, unlike mkdtemp's private folder
     report = Report(out / FIGURES)
     captions = []
+    bar = JobProgress("figures", None, progress, "figure")
     try:
         for drawn in figures:
             drawn.save(tmp)
+            bar.update(f"{drawn.name} drawn")
             report.drawn.append(drawn.name)
             captions.append((drawn.name, drawn.caption))
             drawn.fig.clear()
         (tmp / CAPTIONS).write_text(_captions(out, header, captions, skipped))
         _replace(tmp, out / FIGURES)
     finally:
+        bar.close()
         shutil.rmtree(tmp, ignore_errors=True)
         files.release(tmp)
     report.skipped = skipped
@@ -189,7 +194,7 @@ def figures_command(cfg: TipsimConfig, raw: DictConfig) -> None:
                           "sweep folder)")
     from . import style
 
-    report = draw_figures(cfg.out_dir)
+    report = draw_figures(cfg.out_dir, progress=True)  # a bar on a terminal, a log line per figure otherwise
     for name in report.drawn:
         print(f"{name}: {', '.join(f'{name}.{e}' for e in (*style.FORMATS, 'csv'))}")
     for note in report.skipped:

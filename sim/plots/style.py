@@ -1,4 +1,4 @@
-"""The one style of every tipsim figure: journal sizes, fonts, palette, saving (DESIGN.md §7).
+"""The one style of every tipsim figure: journal sizes, fonts, palette, saving (docs/figures.md).
 
 * **Sizes.** Figures are made at their printed size: :data:`SINGLE` (one journal column,
   89 mm) or :data:`DOUBLE` (two columns, 183 mm) wide, and saved without cropping, so the
