@@ -350,7 +350,7 @@ def test_compare_runs_a_scenario_of_the_config_dir(tmp_path):
                            "compare_start=2020-01-01", "executor=serial", f"out_dir={out}"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (out / "parts").iterdir()) == ["baseline", "my_screening"]
+    assert sorted(p.name for p in (out / "parts" / "daily").iterdir()) == ["scenario=baseline", "scenario=my_screening"]
     import pandas as pd
 
     table = pd.read_csv(out / "comparison.csv")
