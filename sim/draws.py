@@ -206,7 +206,6 @@ EXIT_THRESHOLDS: dict[State, Draw] = {
                    THRESHOLDS)
     for state, exits in EXITS.items() if {kind for _, kind in exits} == {HAZARD}
 }
-EXIT_THRESHOLD = THRESHOLDS
 
 
 def exit_threshold(state: State) -> Draw:

@@ -54,6 +54,10 @@ def exit_kind(state: State) -> str | None:
     return kinds.pop()
 
 
+_KIND = {state: exit_kind(state) for state in State}
+"""TIMER, HAZARD or None (absorbing) for every state, as declared in :data:`~sim.lifecycle.EXITS`."""
+
+
 class ExitEngine:
     """Clocks and thresholds of every state, the daily due check, and the one way to move people.
 
@@ -64,7 +68,7 @@ class ExitEngine:
     """
 
     def __init__(self, model, rates: dict[State, ExitRates], n_groups: int):
-        hazard_states = {s for s in EXITS if exit_kind(s) == HAZARD}
+        hazard_states = {s for s, kind in _KIND.items() if kind == HAZARD}
         if set(rates) != hazard_states:
             raise ValueError(
                 f"exit rates given for {sorted(s.name for s in rates)}, but the hazard states of "
@@ -108,7 +112,7 @@ class ExitEngine:
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return
-        kind = exit_kind(state)
+        kind = _KIND[state]
         if kind == HAZARD:
             targets = self._arm(rows, state, group, compound)
         elif kind == TIMER:
@@ -122,8 +126,7 @@ class ExitEngine:
         E / multiplier, +inf where the multiplier is 0 (an exit closed to them)."""
         pop = self.population
         # one threshold per exit, keyed by (person, transition count after this move, exit)
-        occasion = draws.EXIT_THRESHOLD.occasion(transition=pop.transitions[rows][:, None] + 1,
-                                                 exit=np.arange(len(EXITS[state])))
+        occasion = draws.THRESHOLDS.occasion(transition=pop.transitions[rows][:, None] + 1, exit=np.arange(len(EXITS[state])))
         e = self.streams.exponential(draws.exit_threshold(state), pop.key[rows][:, None], occasion)
         multipliers = self.rates[state].multipliers
         if multipliers is not None:
