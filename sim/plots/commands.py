@@ -85,16 +85,18 @@ def _ensemble_figures(results, skipped: list[str]):
 
 
 def _sweep_figures(root: Path, skipped: list[str]):
+    from .dose import sweep_dose_response
     from .heatmap import load_sweep, sweep_heatmap
 
     sweep = load_sweep(root)
-    if len(sweep.keys) != 2:
-        skipped.append(f"sweep heatmap: needs two swept settings; this sweep varies {len(sweep.keys)}"
-                       + (f" ({', '.join(sweep.keys)})" if sweep.keys else ""))
+    draw = {1: sweep_dose_response, 2: sweep_heatmap}.get(len(sweep.keys))
+    if draw is None:
+        skipped.append(f"sweep figures: a dose-response line needs one swept setting and a heatmap two; this sweep "
+                       f"varies {len(sweep.keys)}" + (f" ({', '.join(sweep.keys)})" if sweep.keys else ""))
     else:
         for scenario in sweep.scenarios:
             if scenario != sweep.reference:
-                yield sweep_heatmap(sweep, scenario)
+                yield draw(sweep, scenario)
     skipped.append("fan charts, forest plot, cost-effectiveness plane, stock-and-flow panel, route flows: drawn per "
                    "job (`tipsim figures out_dir=SWEEP_DIR/<job>`)")
     yield sweep  # the caller takes the provenance from it
