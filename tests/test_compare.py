@@ -141,3 +141,7 @@ def test_verdict_of_saved_tables_is_recomputed():
     old = pd.DataFrame({"effect_mean": [6.0, -10.0, -10.0], "ci_low": [6.0, -10.1, -12.0],
                         "ci_high": [6.0, -9.9, -8.0], "replicates": [2, 20, 20], "replicates_enough": [True, True, True]})
     assert list(cmp.replicates_enough(old)) == [False, True, False]
+    saved = cmp.compare(synthetic_totals(n=3, effect=-50.0, seed=8, noise=0.5), "baseline", seed=1)
+    saved["replicates_enough"], saved["replicates_needed"] = True, 3  # as written at n = 3 before the rule
+    text = cmp.format_table(saved)  # what `tipsim report` prints for such a folder
+    assert " yes" not in text and "no (~10)" in text

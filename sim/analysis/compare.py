@@ -277,15 +277,19 @@ def format_table(table: pd.DataFrame) -> str:
         return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
     lines = []
-    for _, r in table.iterrows():
+    verdicts = replicates_enough(table)  # the current rule, also for a table saved by an older version
+    for (_, r), is_enough in zip(table.iterrows(), verdicts, strict=True):
         ci = f"[{num(r.ci_low)}, {num(r.ci_high)}]"
         rel = "n/a" if pd.isna(r.relative_change) else f"{100 * r.relative_change:+.1f}%"
-        if r.replicates_enough:
+        needed = r.replicates_needed
+        if r.replicates < MIN_REPLICATES:
+            needed = MIN_REPLICATES if pd.isna(needed) else max(needed, MIN_REPLICATES)
+        if is_enough:
             enough = "yes"
-        elif pd.isna(r.replicates_needed):
+        elif pd.isna(needed):
             enough = "no"
         else:
-            enough = f"no (~{int(r.replicates_needed):,})"
+            enough = f"no (~{int(needed):,})"
         lines.append({
             "scenario": r.scenario, "outcome": r.outcome, "reference": num(r.reference_mean),
             "effect (mean)": num(r.effect_mean), "95% CI": ci, "change": rel,
