@@ -122,6 +122,10 @@ COMMANDS: dict[str, Command] = {
         "tipsim experiment E1 replicates=3"),
 }
 
+WITHOUT_HYDRA = ("experiment",)
+"""Commands that compose no configuration: their handler takes the overrides as typed (and ``--config-dir``) and
+passes them to the commands it runs (so a comma list for a sweep is not Hydra's 'Ambiguous value')."""
+
 POSITIONAL = {"report": "out_dir", "collect": "out_dir", "figures": "out_dir", "experiment": "out_dir"}
 """Commands whose first bare argument is a folder (or, for experiment, the experiment's name):
 ``tipsim report DIR`` = ``tipsim report out_dir=DIR``; ``tipsim experiment E2`` runs E2 into results/experiments/E2."""
@@ -589,6 +593,12 @@ def _main(argv: list[str]) -> int:
         scan_config_files(screened.config_dir)
     except (ConfigRefused, ConfigError) as exc:
         _fail(exc)
+    if name in WITHOUT_HYDRA:
+        try:
+            _handler(name)(screened.overrides, screened.config_dir)
+        except ConfigError as exc:
+            _fail(exc)
+        return 0
     default = default_out_dir(name, screened.overrides, screened.multirun)
     if default:
         rest.append(default)

@@ -114,3 +114,34 @@ def test_trajectory_bands():
 def test_format_table():
     text = cmp.format_table(cmp.compare(synthetic_totals(n=10, effect=-10.0, seed=7), "baseline"))
     assert "victims" in text and "95% CI" in text and "cost_per_victim_averted" in text
+
+
+def test_few_replicates_are_never_enough():
+    """Issue 13.1: 2-3 replicates with a tight interval, or a chance tie ([6, 6] at n = 2), are not 'enough'."""
+    assert cmp.MIN_REPLICATES == 10
+    assert cmp.precision(6.0, 6.0, 6.0, 2) == (0.0, False, cmp.MIN_REPLICATES)  # a tie of two replicates
+    rel, enough, needed = cmp.precision(-10.0, -10.1, -9.9, 3)  # 1% half-width, but only 3 pairs
+    assert rel == pytest.approx(0.01) and not enough and needed == cmp.MIN_REPLICATES
+    assert cmp.precision(-10.0, -10.1, -9.9, cmp.MIN_REPLICATES)[1]  # the same interval from 10 pairs is enough
+    assert cmp.precision(6.0, 6.0, 6.0, cmp.MIN_REPLICATES)[1]  # 10 pairs that all agree: a constant effect
+    for n in (2, 3):
+        totals = synthetic_totals(n=n, effect=-50.0, seed=8, noise=0.5)  # tight effect, few replicates
+        table = cmp.compare(totals, "baseline", seed=1)
+        assert not table["replicates_enough"].any()
+        row = table.set_index("outcome").loc["victims"]
+        assert row.replicates_needed >= cmp.MIN_REPLICATES
+        assert "no (~10)" in cmp.format_table(table) and " yes" not in cmp.format_table(table)
+    tie = synthetic_totals(n=2, effect=6.0, seed=9, noise=0.0)  # every pair differs by exactly 6: [6, 6]
+    row = cmp.compare(tie, "baseline").set_index("outcome").loc["victims"]
+    assert (row.ci_low, row.ci_high) == (6.0, 6.0) and not row.replicates_enough
+
+
+def test_verdict_of_saved_tables_is_recomputed():
+    """A table saved by an older tipsim (enough = True at n = 2) is judged by the current rule."""
+    old = pd.DataFrame({"effect_mean": [6.0, -10.0, -10.0], "ci_low": [6.0, -10.1, -12.0],
+                        "ci_high": [6.0, -9.9, -8.0], "replicates": [2, 20, 20], "replicates_enough": [True, True, True]})
+    assert list(cmp.replicates_enough(old)) == [False, True, False]
+    saved = cmp.compare(synthetic_totals(n=3, effect=-50.0, seed=8, noise=0.5), "baseline", seed=1)
+    saved["replicates_enough"], saved["replicates_needed"] = True, 3  # as written at n = 3 before the rule
+    text = cmp.format_table(saved)  # what `tipsim report` prints for such a folder
+    assert " yes" not in text and "no (~10)" in text

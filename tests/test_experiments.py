@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from sim.ensemble.plan import known_scenarios
 from sim.plots.experiments import (
     E2_SCENARIOS,
@@ -99,3 +101,35 @@ def test_overrides_are_matched_by_the_key_hydra_parses():
                       "+scenarios=[baseline,extradition]"]
     with pytest.raises(ConfigError, match=r"override 'scenarios=\[baseline': "):
         merge_overrides(args, ["scenarios=[baseline"])
+
+
+def test_e3_levels_and_comma_lists_fill_the_sweep():
+    """E3's own setting `levels` sets both swept intensities; a comma list for one intensity replaces that one."""
+    e3 = EXPERIMENTS["E3"]
+    default = e3.commands("r/E3")[0]
+    assert "++interventions.departure_screening.intensity=0,0.25,0.5,0.75,1" in default
+    small = e3.commands("r/E3", ["levels=0,1", "replicates=2"])[0]
+    assert "++interventions.departure_screening.intensity=0,1" in small
+    assert "++interventions.joint_training.intensity=0,1" in small
+    assert "replicates=2" in small and not any(a.startswith("levels") for a in small)
+    one = e3.commands("r/E3", ["++interventions.joint_training.intensity=0.5,1"])[0]
+    assert "++interventions.joint_training.intensity=0.5,1" in one
+    assert "++interventions.departure_screening.intensity=0,0.25,0.5,0.75,1" in one
+    assert sum(a.startswith("++interventions.joint_training.intensity") for a in one) == 1
+
+
+def test_tipsim_experiment_runs_a_scaled_down_e3(tmp_path):
+    """Issue 13.6: `levels=0,1` (a comma list) goes through `tipsim experiment` to the sweep: 2 x 2 jobs, collected,
+    heatmap drawn."""
+    out = tmp_path / "E3"
+    done = subprocess.run([str(TIPSIM), "experiment", f"out_dir={out}", "levels=0,1", "replicates=1",
+                           "start_date=2024-01-01", "end_date=2024-01-10", "executor=serial"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Ambiguous" not in done.stderr
+    jobs = sorted(p.name for p in out.iterdir() if (p / "manifest.json").exists())
+    assert jobs == ["0", "1", "2", "3"]
+    collected = pd.read_csv(out / "collected.csv")
+    assert sorted(set(collected["interventions.departure_screening.intensity"])) == [0, 1]
+    assert sorted(set(collected["interventions.joint_training.intensity"])) == [0, 1]
+    assert (out / "figures" / "sweep_heatmap_combined.png").exists()

@@ -133,10 +133,11 @@ def test_fan_chart_axes_legend_series_and_files(results, tmp_path):
     (ax,) = fig.axes
     assert ax.get_xlabel() == "Date"
     assert ax.get_ylabel() == "Victims (persons/week)"
-    assert legend_texts(fig) == [*LABELS, "intervention start", "50% prediction band", "90% prediction band"]
+    # 3 runs are too few for a 90% prediction band: the band is their range, and says so with n
+    assert legend_texts(fig) == [*LABELS, "intervention start", "range of the 3 runs"]
     medians = [line for line in ax.get_lines() if line.get_label() in LABELS]
     assert len(medians) == 3 and all(len(line.get_xdata()) == 13 for line in medians)
-    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 6  # 50% and 90% band per scenario
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 3  # one band (the range) per scenario
     starts = [line for line in ax.get_lines() if list(line.get_ydata()) == [0, 1]]  # axvline: full height
     assert {pd.Timestamp(line.get_xdata()[0]).date().isoformat() for line in starts} == {"2024-01-01", "2024-01-15"}
     paths = drawn.save(tmp_path)
@@ -144,7 +145,7 @@ def test_fan_chart_axes_legend_series_and_files(results, tmp_path):
     with Image.open(tmp_path / "fan_victims.png") as png:
         assert png.size[0] == round(89 / 25.4 * 300)  # printed at one column width, 300 dpi
         assert png.info.get("Software") == "tipsim"
-    assert "prediction bands" in drawn.caption and "3 replicates" in drawn.caption and "seed 20200101" in drawn.caption
+    assert "range of the 3 runs" in drawn.caption and "3 replicates" in drawn.caption and "seed 20200101" in drawn.caption
 
 
 def test_fan_chart_csv_matches_the_saved_parts(results, ensemble, tmp_path):
@@ -190,7 +191,7 @@ def test_fan_chart_small_multiples_against_the_reference(results):
     panels = [ax for ax in drawn.fig.axes if ax.get_visible()]
     assert [ax.get_title(loc="left") for ax in panels] == LABELS[1:]
     for ax in panels:
-        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 1  # the range of the 3 runs
         assert any(line.get_label().startswith("median, baseline") or line.get_color() == "black" for line in ax.get_lines())
     assert panels[0].get_ylabel() == "Indonesians in Cambodia (persons)"
     assert legend_texts(drawn.fig)[:2] == ["median, baseline (reference)", "median, scenario"]
@@ -222,7 +223,7 @@ def test_forest_plot_panels_units_rows_and_csv(results, ensemble, tmp_path):
     for ax in panels[::3]:  # the first column names the scenarios (rows are shared)
         assert [t.get_text() for t in ax.get_yticklabels()] == LABELS[1:]
     assert panels[-1].get_xlabel() == "effect vs baseline (million USD)"  # cost, scaled
-    assert len(legend_texts(drawn.fig)) == 2
+    assert legend_texts(drawn.fig)[2] == "n = 3 replicate pairs per scenario (enough needs \u2265 10)"
     files_ok(drawn.save(tmp_path), "forest")
     csv = pd.read_csv(tmp_path / "forest.csv")
     comparison = pd.read_csv(ensemble / "comparison.csv")
@@ -238,7 +239,7 @@ def test_cost_effectiveness_plane_means_cis_and_replicate_pairs(results, ensembl
     (ax,) = drawn.fig.axes
     assert ax.get_xlabel() == "victims averted vs baseline (persons)"
     assert ax.get_ylabel() == "extra intervention cost (million USD)"
-    assert legend_texts(drawn.fig) == LABELS[1:]
+    assert legend_texts(drawn.fig) == [*LABELS[1:], "single replicate pairs (n = 3 per scenario)"]
     files_ok(drawn.save(tmp_path), "cost_effectiveness")
     csv = pd.read_csv(tmp_path / "cost_effectiveness.csv")
     comparison = pd.read_csv(ensemble / "comparison.csv").set_index(["scenario", "outcome"])
@@ -261,7 +262,7 @@ def test_cost_effectiveness_plane_tolerates_intervals_not_covering_the_mean(resu
     c.loc[cost, "ci_low"] = c.loc[cost, "effect_mean"] * (1 + 1e-12)
     c.loc[cost, "ci_high"] = c.loc[cost, "ci_low"]
     drawn = cost_effectiveness(dataclasses.replace(results, comparison=c))
-    assert legend_texts(drawn.fig) == LABELS[1:]
+    assert legend_texts(drawn.fig)[:2] == LABELS[1:]
 
 
 def test_stock_and_flow_panel_stages_and_csv(results, ensemble, tmp_path):
@@ -272,7 +273,7 @@ def test_stock_and_flow_panel_stages_and_csv(results, ensemble, tmp_path):
                                                 "persons at end of week", "persons/week", "persons/week"]
     for ax in axes:
         assert len(ax.get_lines()) == 3 and sum(isinstance(c, PolyCollection) for c in ax.collections) == 3
-    assert legend_texts(drawn.fig) == [*LABELS, "90% prediction band"]
+    assert legend_texts(drawn.fig) == [*LABELS, "range of the 3 runs"]
     files_ok(drawn.save(tmp_path), "stock_flow")
     csv = pd.read_csv(tmp_path / "stock_flow.csv")
     daily = read_daily(ensemble, columns=["scenario", "replicate", "date", "exploited", "escaped", "rescued"])
@@ -512,3 +513,248 @@ def test_tipsim_figures_cli_errors(ensemble, tmp_path):
                                 "`tipsim compare` command (same out_dir) again to rebuild them"]
     rc, out, err = results["none"]
     assert rc == 2 and "give the results folder: tipsim figures out_dir=DIR" in err
+
+
+# --------------------------------------------------------------------------------------------
+# Issue 13: statistics that say no more than they know; what a reviewer sends back
+# --------------------------------------------------------------------------------------------
+
+
+def with_runs(results, name: str, n: int):
+    """The results with ``n`` synthetic replicates per scenario of series ``name`` (value = replicate + period)."""
+    s = series(name)
+    periods = len(results.periods)
+    frames = [pd.DataFrame({"scenario": sc, "replicate": r, "series": s.key, "period": np.arange(periods),
+                            "value": float(r + 10 * i) + np.arange(periods)})
+              for i, sc in enumerate(results.scenarios) for r in range(n)]
+    return dataclasses.replace(results, _series={s.key: pd.concat(frames, ignore_index=True)})
+
+
+def rendered(fig):
+    """Draw ``fig`` on an Agg canvas (laid out as when saved) and return the renderer."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def band_polys(ax) -> list[PolyCollection]:
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def test_fan_band_is_the_range_of_few_runs_and_a_prediction_band_of_many(results):
+    """13.1: 3 runs are drawn as their range (labelled with n); 20 runs as 50% and 90% prediction bands (with n)."""
+    from sim.plots.results import MIN_BAND_RUNS
+
+    assert MIN_BAND_RUNS == 20
+    few = fan_chart(results, "victims")
+    (ax,) = few.fig.axes
+    band = few.data[(few.data["kind"] == "prediction band") & (few.data["scenario"] == "baseline")]
+    top = band_polys(ax)[0].get_paths()[0].vertices[:, 1]
+    assert set(np.round(top, 9)) <= set(np.round(np.r_[band["min"], band["max"]], 9))  # lowest to highest run
+    assert np.isclose(top.max(), band["max"].max()) and np.isclose(top.min(), band["min"].min())
+    many = fan_chart(with_runs(results, "victims", MIN_BAND_RUNS), "victims")
+    (ax,) = many.fig.axes
+    assert legend_texts(many.fig)[-2:] == ["90% prediction band (20 runs)", "50% prediction band (20 runs)"]
+    assert len(band_polys(ax)) == 6
+    assert "Shaded: 50% and 90% **prediction bands**" in many.caption and "20 runs per scenario" in many.caption
+    one_short = fan_chart(with_runs(results, "victims", MIN_BAND_RUNS - 1), "victims")
+    assert legend_texts(one_short.fig)[-1] == "range of the 19 runs"
+
+
+def test_band_legend_swatches_have_the_band_colours(results):
+    """13.3: the band entry of the legend shows one swatch per scenario in that scenario's colour, not grey."""
+    from matplotlib.colors import to_rgb
+
+    drawn = fan_chart(results, "victims")
+    (ax,) = drawn.fig.axes
+    legend = drawn.fig.legends[0]
+    swatches = [p for p in legend.get_children()[0].findobj(lambda a: a.__class__.__name__ == "Rectangle")
+                if p.get_width() > 0 and p.get_facecolor()[3] > 0 and p.get_facecolor()[3] < 1]
+    bands = [to_rgb(p.get_facecolor()[0]) for p in band_polys(ax)]
+    assert [to_rgb(c) for c in (style.series_style(i)["color"] for i in range(3))] == bands
+    assert sorted(to_rgb(p.get_facecolor()) for p in swatches) == sorted(bands)
+    assert {round(p.get_alpha(), 6) for p in swatches} == {round(c.get_alpha(), 6) for c in band_polys(ax)}
+    sf = stock_flow(results)
+    assert len([p for p in sf.fig.legends[0].get_children()[0].findobj(
+        lambda a: a.__class__.__name__ == "Rectangle") if 0 < p.get_facecolor()[3] < 1]) == 3
+
+
+def test_fan_reference_median_is_drawn_above_the_scenarios(results):
+    """13.3: the reference (black) is drawn first but must not be hidden under the last scenario's median."""
+    (ax,) = fan_chart(results, "victims").fig.axes
+    medians = {line.get_label(): line for line in ax.get_lines() if line.get_label() in LABELS}
+    assert medians["baseline"].get_zorder() > max(medians[x].get_zorder() for x in LABELS[1:])
+    assert min(line.get_zorder() for line in medians.values()) > max(c.get_zorder() for c in band_polys(ax))
+
+
+def test_fan_facets_with_one_scenario_fill_the_canvas_and_keep_the_y_label(results):
+    """13.3: one facet is a single-column figure with one panel, and its y-label lies inside the canvas."""
+    drawn = fan_chart(results, "wni_in_KH", scenarios=["baseline", "combined"], layout="facets")
+    fig = drawn.fig
+    assert [ax for ax in fig.axes if not ax.get_visible()] == []
+    (ax,) = fig.axes
+    assert fig.get_figwidth() == pytest.approx(style.SINGLE)
+    renderer = rendered(fig)
+    box = ax.yaxis.label.get_window_extent(renderer)
+    assert box.y0 >= 0 and box.y1 <= fig.bbox.height and box.x0 >= 0
+    assert ax.get_position().width > 0.6  # the panel spans most of the width
+    legend = fig.legends[0].get_window_extent(renderer)
+    assert legend.x0 >= 0 and legend.x1 <= fig.bbox.width  # not clipped either
+    two = fan_chart(results, "wni_in_KH", layout="facets").fig
+    assert len([ax for ax in two.axes if ax.get_visible()]) == len(two.axes) == 2
+
+
+def test_forest_dots_are_filled_only_with_enough_replicates(results):
+    """13.1: a saved table that says 'enough' at n = 3 draws open dots; n = 20 with a tight CI draws a filled one."""
+    c = results.comparison.copy()
+    c["replicates_enough"] = True  # as an older tipsim wrote at 3 replicates
+    drawn = forest_plot(dataclasses.replace(results, comparison=c))
+    for ax in drawn.fig.axes:
+        if ax.get_visible():
+            filled = [line for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "black"]
+            assert all(len(line.get_xdata()) == 0 for line in filled)
+    tight = c.copy()
+    victims = tight["outcome"] == "victims"
+    tight.loc[victims, "replicates"] = 20
+    tight.loc[victims, "ci_low"] = tight.loc[victims, "effect_mean"] * 1.05
+    tight.loc[victims, "ci_high"] = tight.loc[victims, "effect_mean"] * 0.95
+    drawn = forest_plot(dataclasses.replace(results, comparison=tight), outcomes=["victims"])
+    ax = drawn.fig.axes[0]
+    filled = [line for line in ax.get_lines() if line.get_marker() == "o" and line.get_markerfacecolor() == "black"]
+    assert len(filled) == 1 and len(filled[0].get_xdata()) == 2
+    assert legend_texts(drawn.fig)[2].startswith("n = 20 replicate pairs per scenario")
+
+
+def test_collect_judges_saved_tables_by_the_minimum_replicates(sweep_dir):
+    """13.1: jobs whose comparison.csv says 'enough' at 3 replicates are collected as not enough."""
+    from sim.analysis.sweep import collect
+
+    saved = pd.read_csv(sweep_dir / "0" / "comparison.csv")
+    assert (saved["replicates"] == 3).all()
+    assert not collect(sweep_dir).comparison["replicates_enough"].any()
+
+
+def test_cost_effectiveness_replicate_points_are_visible(results):
+    """13.3: replicate pairs are open markers of a printable size, drawn above the CI bars."""
+    from sim.plots.costeffect import REPLICATE_ALPHA, REPLICATE_SIZE
+
+    (ax,) = cost_effectiveness(results).fig.axes
+    points = [line for line in ax.get_lines() if line.get_linestyle() == "None" and len(line.get_xdata()) == 3]
+    assert len(points) == 2
+    bars = max(c.get_zorder() for c in ax.collections)
+    for p in points:
+        assert p.get_markersize() == REPLICATE_SIZE >= 3 and p.get_alpha() == REPLICATE_ALPHA >= 0.6
+        assert p.get_markerfacecolor() == "none" and p.get_markeredgewidth() >= 0.5 and p.get_zorder() > bars
+
+
+def test_route_flow_difference_widths_are_in_the_legend(runs):
+    """13.3: the difference panel's own width scale is keyed in the legend (widths as drawn)."""
+    from sim.plots.routes import MAX_WIDTH, width, width_keys
+
+    (_, a), (_, b) = read_run(runs["baseline"]), read_run(runs["combined"])
+    drawn = route_flow(World(load_config().world), a, b, ("baseline", "combined"))
+    top_diff = drawn.data["difference"].abs().max()
+    legend = drawn.fig.legends[0]
+    texts = legend_texts(drawn.fig)
+    keys = width_keys(top_diff)
+    for v in keys:
+        i = texts.index(f"\u00b1{v:,.0f} (right panel)")
+        assert legend.legend_handles[i].get_linewidth() == pytest.approx(width(v, top_diff))
+    widest = max(line.get_linewidth() for line in drawn.fig.axes[2].get_lines())
+    assert widest == pytest.approx(MAX_WIDTH)  # the widest difference line is keyed by the same scale
+    box = legend.get_window_extent(rendered(drawn.fig))
+    assert box.x0 >= 0 and box.x1 <= drawn.fig.bbox.width  # the legend fits the double-column width
+
+
+def make_sweep(ensemble: Path, root: Path, points: list[dict], effect) -> Path:
+    """Sweep jobs made from the saved ensemble with the settings ``points`` and victims effect ``effect(point)``."""
+    manifest = json.loads((ensemble / "manifest.json").read_text())
+    comparison = pd.read_csv(ensemble / "comparison.csv")
+    for i, point in enumerate(points):
+        job = root / str(i)
+        job.mkdir(parents=True)
+        (job / "manifest.json").write_text(json.dumps({**manifest, "sweep": {**point, "replicates": 3}}))
+        c = comparison.copy()
+        v = c["outcome"] == "victims"
+        c.loc[v, "effect_mean"] = effect(point)
+        c.loc[v, "ci_low"], c.loc[v, "ci_high"] = effect(point) - 2, effect(point) + 2
+        c.loc[c["outcome"] == "false_positive_stops", "effect_mean"] = 5.0 + (i % 2)  # a two-value range: 5 and 6
+        c.to_csv(job / "comparison.csv", index=False)
+        shutil.copy(ensemble / "totals.parquet", job / "totals.parquet")
+    return root
+
+
+def test_small_latin_hypercube_is_drawn_as_points_on_a_diverging_scale(ensemble, tmp_path):
+    """13.2: 8 LHS points are coloured points (not an 8 x 8 grid of n/a cells); signed effects on a diverging
+    map centred on 0; a two-value range is not stretched to the ends of the map."""
+    from matplotlib.collections import PathCollection
+
+    rng = np.random.default_rng(3)
+    points = [{KEY_A: float(a), KEY_B: float(b)} for a, b in rng.random((8, 2))]
+    sweep = load_sweep(make_sweep(ensemble, tmp_path / "lhs", points, lambda p: -10 * p[KEY_A]))
+    drawn = sweep_heatmap(sweep, "combined", outcomes=("victims", "false_positive_stops", "cost_per_victim_averted"))
+    panels = [ax for ax in drawn.fig.axes if ax.get_label() != "<colorbar>" and ax.get_visible()]
+    assert len(panels) == 3
+    for ax in panels:
+        assert not [c for c in ax.collections if isinstance(c, QuadMesh)]
+        (dots,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(dots.get_offsets()) == 8
+    victims, stops, cost = ([c for c in ax.collections if isinstance(c, PathCollection)][0] for ax in panels)
+    assert victims.cmap.name.startswith(style.DIVERGING)
+    assert victims.norm.vmin == -victims.norm.vmax == pytest.approx(-np.abs(victims.get_array()).max())
+    assert stops.norm.vmin == -6 and stops.norm.vmax == 6  # 5 and 6 look alike, as they are
+    assert np.ptp(stops.norm(np.array([5.0, 6.0]))) < 0.1
+    assert cost.cmap.name.startswith(style.SEQUENTIAL) and cost.norm.vmin == 0
+    rendered(drawn.fig)
+    for bar in (a for a in drawn.fig.axes if a.get_label() == "<colorbar>"):
+        ticks = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]
+        assert len(ticks) == len(set(ticks)) >= 3
+
+
+def test_grid_or_points():
+    from sim.plots.heatmap import is_grid
+
+    full = pd.DataFrame([(a, b) for a in (0, 0.5, 1) for b in (0, 1)], columns=["a", "b"])
+    assert is_grid(full, ["a", "b"])
+    assert is_grid(full.drop(index=2), ["a", "b"])  # a failed job leaves one n/a cell
+    lhs = pd.DataFrame({"a": [0.1, 0.6, 0.3], "b": [0.7, 0.2, 0.9]})
+    assert not is_grid(lhs, ["a", "b"]) and not is_grid(lhs.iloc[:2], ["a", "b"])
+
+
+def test_heatmap_grid_cells_use_a_diverging_map_centred_on_zero(sweep_dir):
+    drawn = sweep_heatmap(load_sweep(sweep_dir), "combined", outcomes=("victims",))
+    (mesh,) = [c for c in drawn.fig.axes[0].collections if isinstance(c, QuadMesh)]
+    assert mesh.cmap.name.startswith(style.DIVERGING) and mesh.norm.vmin == -11 and mesh.norm.vmax == 11
+    assert mesh.norm(0.0) == pytest.approx(0.5)
+
+
+def test_colour_bar_and_axis_ticks_never_repeat():
+    """13.2: tick labels get more digits when three would make two ticks read the same."""
+    f = style.NumberFormatter()
+    assert f.format_ticks([1000, 1000.5, 1001]) == ["1,000.0", "1,000.5", "1,001.0"]
+    assert f.format_ticks([0, 0.25, 0.5]) == ["0", "0.25", "0.5"]
+    assert f.format_ticks([-2e6, 0, 2e6]) == ["\u22122,000,000", "0", "2,000,000"]
+
+
+def test_one_setting_sweep_draws_a_dose_response_line(ensemble, tmp_path):
+    """13.10: a sweep over one setting draws effect vs the setting with its 95% CI band (not 0 figures)."""
+    points = [{KEY_A: a} for a in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    root = make_sweep(ensemble, tmp_path / "one", points, lambda p: -20 * p[KEY_A])
+    report = draw_figures(root)
+    assert report.drawn == ["sweep_dose_response_departure_screening", "sweep_dose_response_combined"]
+    from sim.plots.dose import sweep_dose_response
+
+    drawn = sweep_dose_response(load_sweep(root), "combined", outcomes=("victims",))
+    (ax,) = drawn.fig.axes
+    assert ax.get_xlabel() == "departure screening: intensity (0-1)"
+    assert ax.get_ylabel() == "effect vs baseline (persons)"
+    (line,) = [x for x in ax.get_lines() if x.get_label() == "mean paired effect"]
+    np.testing.assert_allclose(line.get_xdata(), [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(line.get_ydata(), [0, -5, -10, -15, -20])
+    (band,) = band_polys(ax)
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(-22) and ys.max() == pytest.approx(2)
+    assert legend_texts(drawn.fig) == ["95% confidence interval (n = 3 replicate pairs per job)", "mean paired effect"]
+    assert (root / "figures" / "sweep_dose_response_combined.png").exists()

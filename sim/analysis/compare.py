@@ -9,9 +9,10 @@ scenario and outcome this module reports
   (:func:`scipy.stats.bootstrap`, BCa; resampling replicates, so pairs stay together),
 * the relative change (mean difference / reference mean),
 * the median and 5-95% band of the per-replicate differences, and
-* whether the replicates were enough: the CI half-width relative to the effect must be at
-  most :data:`PRECISION`; otherwise ``replicates_needed`` estimates how many would be
-  (half-width shrinks as 1/sqrt(n)).
+* whether the replicates were enough: at least :data:`MIN_REPLICATES` pairs, and the CI
+  half-width relative to the effect at most :data:`PRECISION`; otherwise
+  ``replicates_needed`` estimates how many would be (half-width shrinks as 1/sqrt(n); never
+  fewer than :data:`MIN_REPLICATES`).
 
 Cost per victim averted is a ratio of means (mean extra cost / mean victims averted); its
 CI resamples the replicate pairs jointly and is left undefined (NaN) when the victims-averted
@@ -33,6 +34,19 @@ from scipy import stats
 
 PRECISION = 0.1
 """Replicates are 'enough' when the 95% CI half-width is at most this fraction of |effect|."""
+
+MIN_REPLICATES = 10
+"""Fewest replicate pairs for any 'replicates enough' verdict.
+
+Below this the bootstrap interval says more than the data know: with n pairs the bootstrap
+distribution of the mean has at most C(2n-1, n) distinct values (10 at n = 3), BCa's
+acceleration and bias corrections are estimated from n jackknife values, and intervals
+undercover badly (a 95% BCa interval from 3 normal pairs covers the mean far less than 95% of
+the time). A zero-width interval from a chance tie (two replicates with the same difference,
+``[6, 6]`` at n = 2) would otherwise pass the precision test. With 10 or more pairs that all
+agree, the effect really is constant (e.g. a fixed delivery cost), and a zero-width interval
+counts as enough.
+"""
 
 CONFIDENCE = 0.95
 """Confidence level of the bootstrap intervals."""
@@ -138,16 +152,34 @@ def bootstrap_ratio_ci(extra_cost: np.ndarray, averted: np.ndarray, rng: np.rand
 
 
 def precision(mean: float, low: float, high: float, n: int) -> tuple[float, bool, int]:
-    """CI half-width relative to |mean|, whether it meets :data:`PRECISION`, replicates needed to meet it."""
+    """CI half-width relative to |mean|, whether the replicates are enough, replicates needed to be.
+
+    Enough means at least :data:`MIN_REPLICATES` pairs and a half-width of at most
+    :data:`PRECISION` of |mean| (a zero-width interval only from :data:`MIN_REPLICATES` or more
+    pairs, never from a chance tie of a few). The number needed is at least :data:`MIN_REPLICATES`.
+    """
     half = (high - low) / 2
     if math.isnan(half):
-        return math.nan, False, 0
+        return math.nan, False, MIN_REPLICATES if n < MIN_REPLICATES else 0
     if half == 0:
-        return 0.0, True, n
+        return 0.0, n >= MIN_REPLICATES, max(n, MIN_REPLICATES)
     if mean == 0:
         return math.inf, False, 0
     rel = half / abs(mean)
-    return rel, rel <= PRECISION, max(n, math.ceil(n * (rel / PRECISION) ** 2))
+    needed = max(n, MIN_REPLICATES, math.ceil(n * (rel / PRECISION) ** 2))
+    return rel, rel <= PRECISION and n >= MIN_REPLICATES, needed
+
+
+def replicates_enough(table: pd.DataFrame) -> pd.Series:
+    """The 'replicates enough' verdict of every row of a comparison table, from its numbers.
+
+    Recomputed with :func:`precision` from ``effect_mean, ci_low, ci_high, replicates``, so tables
+    saved by an older tipsim (which counted 2-3 replicates or a chance tie as enough) are judged
+    by the same rule when they are collected or drawn.
+    """
+    cols = ["effect_mean", "ci_low", "ci_high", "replicates"]
+    return pd.Series([precision(float(m), float(lo), float(hi), int(n))[1] if pd.notna(n) else False
+                      for m, lo, hi, n in table[cols].itertuples(index=False)], index=table.index, dtype=bool)
 
 
 def _row(scenario, outcome, unit, n, ref_mean, sc_mean, effect, low, high, rel_change, band) -> dict:
@@ -245,15 +277,19 @@ def format_table(table: pd.DataFrame) -> str:
         return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
     lines = []
-    for _, r in table.iterrows():
+    verdicts = replicates_enough(table)  # the current rule, also for a table saved by an older version
+    for (_, r), is_enough in zip(table.iterrows(), verdicts, strict=True):
         ci = f"[{num(r.ci_low)}, {num(r.ci_high)}]"
         rel = "n/a" if pd.isna(r.relative_change) else f"{100 * r.relative_change:+.1f}%"
-        if r.replicates_enough:
+        needed = r.replicates_needed
+        if r.replicates < MIN_REPLICATES:
+            needed = MIN_REPLICATES if pd.isna(needed) else max(needed, MIN_REPLICATES)
+        if is_enough:
             enough = "yes"
-        elif pd.isna(r.replicates_needed):
+        elif pd.isna(needed):
             enough = "no"
         else:
-            enough = f"no (~{int(r.replicates_needed):,})"
+            enough = f"no (~{int(needed):,})"
         lines.append({
             "scenario": r.scenario, "outcome": r.outcome, "reference": num(r.reference_mean),
             "effect (mean)": num(r.effect_mean), "95% CI": ci, "change": rel,

@@ -27,6 +27,7 @@ from scipy.stats import qmc
 from ..config import ConfigError, TipsimConfig, parse_date
 from ..ensemble.files import read_manifest
 from ..params import iter_params
+from .compare import replicates_enough
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,9 @@ def collect(sweep_dir: str | Path) -> Collected:
     keys = [k for k in names if len({json.dumps(v.get(k), default=str) for v in values}) > 1] if len(done) > 1 else names
     comparison, totals = [], []
     for (job, _), vals in zip(done, values, strict=True):
-        tables = ((comparison, pd.read_csv(job / "comparison.csv")), (totals, pd.read_parquet(job / "totals.parquet")))
+        table = pd.read_csv(job / "comparison.csv")
+        table["replicates_enough"] = replicates_enough(table)  # the current rule, also for jobs of older versions
+        tables = ((comparison, table), (totals, pd.read_parquet(job / "totals.parquet")))
         for frames, table in tables:
             for i, k in enumerate(keys):
                 table.insert(i, k, vals.get(k))

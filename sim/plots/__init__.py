@@ -9,7 +9,8 @@ data behind it, its caption); ``.save(folder)`` writes PDF, SVG, 300-dpi PNG and
 * :mod:`.results` - reading and checking saved results (:func:`load_ensemble`);
 * :mod:`.fan` (:func:`fan_chart`), :mod:`.forest` (:func:`forest_plot`),
   :mod:`.costeffect` (:func:`cost_effectiveness`), :mod:`.heatmap` (:func:`sweep_heatmap`,
-  :func:`load_sweep`), :mod:`.routes` (:func:`route_flow`, :func:`route_flow_from_ensemble`),
+  :func:`load_sweep`), :mod:`.dose` (:func:`sweep_dose_response`), :mod:`.routes`
+  (:func:`route_flow`, :func:`route_flow_from_ensemble`),
   :mod:`.stockflow` (:func:`stock_flow`);
 * :mod:`.commands` - ``tipsim figures`` (:func:`draw_figures`) and ``tipsim experiment``;
   :mod:`.experiments` - the experiments E1-E4.
@@ -36,6 +37,7 @@ _EXPORTS = {
     "cost_effectiveness": ".costeffect",
     "sweep_heatmap": ".heatmap",
     "load_sweep": ".heatmap",
+    "sweep_dose_response": ".dose",
     "route_flow": ".routes",
     "route_flow_from_ensemble": ".routes",
     "stock_flow": ".stockflow",

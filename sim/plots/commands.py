@@ -21,7 +21,7 @@ from ..config import ConfigError, TipsimConfig
 from ..ensemble import files
 from ..ensemble.plan import override_key
 from ..job_progress import JobProgress
-from .experiments import EXPERIMENTS, default_out, resolve
+from .experiments import EXPERIMENTS, RUN_COMMANDS, default_out, resolve
 
 # matplotlib and the figure modules are imported when a figure is drawn, so that every other
 # tipsim command starts without them.
@@ -86,16 +86,18 @@ def _ensemble_figures(results, skipped: list[str]):
 
 
 def _sweep_figures(root: Path, skipped: list[str]):
+    from .dose import sweep_dose_response
     from .heatmap import load_sweep, sweep_heatmap
 
     sweep = load_sweep(root)
-    if len(sweep.keys) != 2:
-        skipped.append(f"sweep heatmap: needs two swept settings; this sweep varies {len(sweep.keys)}"
-                       + (f" ({', '.join(sweep.keys)})" if sweep.keys else ""))
+    draw = {1: sweep_dose_response, 2: sweep_heatmap}.get(len(sweep.keys))
+    if draw is None:
+        skipped.append(f"sweep figures: a dose-response line needs one swept setting and a heatmap two; this sweep "
+                       f"varies {len(sweep.keys)}" + (f" ({', '.join(sweep.keys)})" if sweep.keys else ""))
     else:
         for scenario in sweep.scenarios:
             if scenario != sweep.reference:
-                yield sweep_heatmap(sweep, scenario)
+                yield draw(sweep, scenario)
     skipped.append("fan charts, forest plot, cost-effectiveness plane, stock-and-flow panel, route flows: drawn per "
                    "job (`tipsim figures out_dir=SWEEP_DIR/<job>`)")
     yield sweep  # the caller takes the provenance from it
@@ -202,23 +204,33 @@ def figures_command(cfg: TipsimConfig, raw: DictConfig) -> None:
     print(f"{len(report.drawn)} figures in {report.folder} (captions in {CAPTIONS})")
 
 
-def experiment_command(cfg: TipsimConfig, raw: DictConfig) -> None:
-    from hydra.core.hydra_config import HydraConfig
+def experiment_command(overrides: list[str], config_dir: Path | None = None) -> None:
+    """``tipsim experiment out_dir=... [settings]``: run the experiment's commands one after another.
 
-    if not _given("out_dir"):
+    Called with the command line's overrides as typed, without composing a configuration (no Hydra app): the
+    settings are the experiment's own (:attr:`Experiment.settings`) or overrides of the commands it runs, which
+    check them (so comma lists such as ``levels=0,1`` reach a sweep unchanged). ``config_dir`` (``--config-dir``)
+    is passed on to the run commands.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = {override_key(o): o for o in overrides}
+    if "out_dir" not in parsed:
         print(list_experiments())
         return
-    name, folder = resolve(cfg.out_dir)
+    out_dir = OverridesParser.create().parse_override(parsed["out_dir"]).value()
+    name, folder = resolve(str(out_dir))
     if name not in EXPERIMENTS:
-        raise ConfigError(f"out_dir = {cfg.out_dir}: its last component names the experiment; known: "
+        raise ConfigError(f"out_dir = {out_dir}: its last component names the experiment; known: "
                           f"{', '.join(EXPERIMENTS)} (e.g. out_dir={default_out('E1')})")
     out = Path(folder)
-    extra = [o for o in HydraConfig.get().overrides.task if override_key(o) != "out_dir"]
+    extra = [o for o in overrides if override_key(o) != "out_dir"]
     exp = EXPERIMENTS[name]
     print(f"experiment {name}: {exp.title}", flush=True)
     for cmd, text in zip(exp.commands(str(out), extra), exp.shell(str(out), extra)):
         print(f"$ {text}", flush=True)
-        done = subprocess.run([sys.executable, "-m", "sim", *cmd])
+        options = ["--config-dir", str(config_dir)] if config_dir and cmd[0] in RUN_COMMANDS else []
+        done = subprocess.run([sys.executable, "-m", "sim", cmd[0], *options, *cmd[1:]])
         if done.returncode != 0:
             print(f"tipsim: error: experiment {name} stopped: `{text}` exited with status {done.returncode}",
                   file=sys.stderr)

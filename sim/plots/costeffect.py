@@ -2,7 +2,7 @@
 
 Each scenario is compared with the reference over the comparison window: x = victims
 averted (reference minus scenario, from the paired replicates), y = extra intervention cost
-(scenario minus reference). Small points are single replicate pairs (their spread); the
+(scenario minus reference). Small open points are single replicate pairs (their spread); the
 large marker is the mean with 95% bootstrap confidence intervals on both axes (from
 ``comparison.csv``). The ratio (cost per victim averted) and its interval are in the CSV.
 """
@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from ..analysis.compare import COST_PER_VICTIM, paired_differences
 from . import style
 from .labels import scenario_label
 from .results import EnsembleResults
+
+
+REPLICATE_SIZE = 3.5
+"""Marker size (pt) of single replicate pairs: open markers, visible at print size, smaller than the means' (4.5)."""
+
+REPLICATE_ALPHA = 0.8
+"""Opacity of single replicate pairs (open markers: overlapping points stay apart)."""
 
 
 def cost_effect_data(results: EnsembleResults, scenarios: list[str]) -> pd.DataFrame:
@@ -62,7 +70,8 @@ def cost_effectiveness(results: EnsembleResults, scenarios: list[str] | None = N
         st = style.series_style(order[s])
         r = reps[reps["scenario"] == s]
         ax.plot(r["victims_averted"], r["extra_cost_usd"] / yscale.factor, linestyle="none", marker=st["marker"],
-                markersize=1.8, alpha=0.35, color=st["color"], markeredgewidth=0)
+                markersize=REPLICATE_SIZE, alpha=REPLICATE_ALPHA, markerfacecolor="none", markeredgecolor=st["color"],
+                markeredgewidth=0.7, zorder=5)  # open, above the CI bars (a fixed cost puts them on the bar)
         m = means.loc[s]
         x, y = m["victims_averted"], m["extra_cost_usd"] / yscale.factor
         xerr = np.array([[x - m["victims_averted_ci_low"]], [m["victims_averted_ci_high"] - x]])
@@ -76,10 +85,16 @@ def cost_effectiveness(results: EnsembleResults, scenarios: list[str] | None = N
     ax.set_ylabel(f"extra intervention cost ({yscale.label('USD')})")
     style.number_axis(ax.xaxis)
     style.number_axis(ax.yaxis)
+    handles, labels = ax.get_legend_handles_labels()
+    counts = reps.groupby("scenario")["replicate"].nunique()
+    n = "/".join(map(str, sorted(set(counts)))) if len(counts) else "0"
+    handles.append(Line2D([], [], linestyle="none", marker="o", markersize=REPLICATE_SIZE, alpha=REPLICATE_ALPHA,
+                          markerfacecolor="none", markeredgecolor="0.3", markeredgewidth=0.7))
+    labels.append(f"single replicate pairs (n = {n} per scenario)")
     if wide:
-        fig.legend(loc="outside right upper", ncols=1)
+        fig.legend(handles, labels, loc="outside right upper", ncols=1)
     else:
-        fig.legend(loc="outside lower center", ncols=2)
+        fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return style.Drawn("cost_effectiveness", fig, data, _caption(results, scenarios))
 
 
@@ -90,7 +105,7 @@ def _caption(results: EnsembleResults, scenarios: list[str]) -> str:
         "x: victims averted (reference minus scenario: people who became held in a compound); y: extra cost of all "
         "interventions delivered (scenario minus reference; assumed unit costs, docs/interventions.md). Large markers: "
         "means over replicate pairs with **95% bootstrap confidence intervals** (BCa) of each mean - the uncertainty "
-        "of the mean effect; small faint points: single replicate pairs (the spread of single runs). A cost that "
+        "of the mean effect; small open points: single replicate pairs (the spread of single runs). A cost that "
         "does not vary between replicates (fixed delivery costs) has a zero-width interval. Cost per victim averted (a ratio of means, with "
         "a percentile bootstrap CI, left empty when the victims-averted CI includes zero) is in the CSV. "
         f"Scenarios: {', '.join(scenario_label(s) for s in scenarios)}. " + results.provenance()

@@ -7,13 +7,17 @@ step), its question, expected runtime and figures.
 
 Settings given with the command (``replicates=20``, ``workers=4``, ``executor=serial``,
 ``seed=7``, ...) replace the experiment's own in its run commands, e.g. for a quick smaller
-version.
+version. An experiment may declare settings of its own (:attr:`Experiment.settings`, e.g.
+E3's ``levels=0,0.5,1``, the intensities of its grid), which fill placeholders of its
+commands. ``tipsim experiment`` does not compose a configuration itself (its arguments go to
+the commands it runs), so comma lists such as ``levels=0,1`` or
+``++interventions.joint_training.intensity=0,1`` reach the sweep as they are.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..interventions import REGISTRY
 
@@ -41,14 +45,28 @@ class Experiment:
     tasks: int
     """Simulation tasks (full-horizon runs) of the default settings."""
     figures: tuple[str, ...]
+    settings: dict[str, str] = field(default_factory=dict)
+    """The experiment's own settings (name -> default), each filling the placeholder ``{name}`` of its steps;
+    ``name=value`` given with ``tipsim experiment`` replaces the default."""
 
     def commands(self, out: str, extra: list[str] | tuple[str, ...] = ()) -> list[list[str]]:
-        """The commands with ``{out}`` filled in and ``extra`` overrides replacing the experiment's own settings."""
+        """The commands with ``{out}`` and the :attr:`settings` filled in and ``extra`` overrides replacing the
+        experiment's own settings."""
+        values = {**self.settings, "out": str(out)}
+        overrides = []
+        for e in extra:
+            key, eq, value = e.partition("=")
+            if eq and key in self.settings:
+                values[key] = value
+            else:
+                overrides.append(e)
         cmds = []
         for step in self.steps:
-            args = [a.replace("{out}", str(out)) for a in step]
+            args = list(step)
+            for name, value in values.items():
+                args = [a.replace("{" + name + "}", value) for a in args]
             if args[0] in RUN_COMMANDS:
-                args = merge_overrides(args, list(extra))
+                args = merge_overrides(args, overrides)
             cmds.append(args)
         return cmds
 
@@ -112,12 +130,13 @@ EXPERIMENTS: dict[str, Experiment] = {
         "stops and displacement?",
         (("compare", "-m", "hydra.sweep.dir={out}", "scenarios=[baseline,combined]", "scenario=combined",
           *(f"~interventions.{k}" for k in E3_DROP), "replicates=20",
-          f"++interventions.departure_screening.intensity={E3_LEVELS}",
-          f"++interventions.joint_training.intensity={E3_LEVELS}"),
+          "++interventions.departure_screening.intensity={levels}",
+          "++interventions.joint_training.intensity={levels}"),
          ("collect", "out_dir={out}"),
          ("figures", "out_dir={out}")),
         tasks=len(E3_LEVELS.split(",")) ** 2 * 2 * 20,
         figures=("sweep_heatmap_combined",),
+        settings={"levels": E3_LEVELS},
     ),
     "E4": Experiment(
         "E4", "Combined portfolio with displacement",

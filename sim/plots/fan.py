@@ -3,7 +3,10 @@
 For each scenario, the line is the median across replicates of the quantity per week or
 month (flows summed over each period, stocks at its end), and the shaded bands hold the
 central 50% and 90% of the replicate trajectories: **prediction bands** of where one run
-falls, not confidence intervals of the median. Public figures that map onto the plotted
+falls, not confidence intervals of the median. With fewer than
+:data:`~sim.plots.results.MIN_BAND_RUNS` runs the one shaded band is the range of the runs,
+labelled so with n (:func:`~sim.plots.results.prediction_bands`). Band swatches in the legend
+have the scenarios' colours; the reference's median is drawn above the scenarios'. Public figures that map onto the plotted
 output (:data:`sim.analysis.targets.TARGETS`) are drawn as points: a stock at its date, a
 flow as its mean rate over the period it covers (a horizontal bar spanning the period), a
 running total against the cumulative curve. Dotted vertical lines mark the start of the
@@ -16,6 +19,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.legend_handler import HandlerTuple
 from matplotlib.patches import Patch
 
 from ..analysis.targets import TARGETS, Target, load_targets
@@ -24,10 +28,14 @@ from . import style
 from .labels import Series, scenario_label, series
 from .results import (
     DAYS_PER,
+    MIN_BAND_RUNS,
+    Band,
     EnsembleResults,
     Periods,
     intervention_starts,
+    prediction_bands,
     quantile_bands,
+    runs_text,
 )
 
 OVERLAY_MAX = 4
@@ -115,11 +123,25 @@ def _draw_observed(ax, obs: pd.DataFrame, label: bool) -> None:
             markeredgecolor="black", markeredgewidth=1.0, zorder=6, label="observed (public figure)" if label else None)
 
 
-def _draw_band(ax, d: pd.DataFrame, st: dict, label: str | None) -> None:
+def _draw_band(ax, d: pd.DataFrame, st: dict, label: str | None, bands: list[Band], zorder: float = 2) -> None:
     color = st["color"]
-    ax.fill_between(d["x"], d["p05"], d["p95"], color=color, alpha=style.BAND_ALPHA[90], linewidth=0)
-    ax.fill_between(d["x"], d["p25"], d["p75"], color=color, alpha=style.BAND_ALPHA[50], linewidth=0)
-    ax.plot(d["x"], d["median"], color=color, linestyle=st["linestyle"], label=label)
+    for b in bands:
+        ax.fill_between(d["x"], d[b.low], d[b.high], color=color, alpha=b.alpha, linewidth=0, zorder=1)
+    ax.plot(d["x"], d["median"], color=color, linestyle=st["linestyle"], label=label, zorder=zorder)
+
+
+def band_legend(bands: list[Band], colors: list[str]) -> tuple[list, list[str]]:
+    """Legend entries of the bands: for each, one swatch per scenario colour, as dark as the band looks
+    (an inner band is seen through the wider ones)."""
+    handles, seen = [], 1.0
+    for b in bands:
+        seen *= 1 - b.alpha
+        handles.append(tuple(Patch(facecolor=c, alpha=1 - seen, linewidth=0) for c in colors))
+    return handles, [b.label for b in bands]
+
+
+LEGEND_HANDLERS = {tuple: HandlerTuple(ndivide=None, pad=0)}
+"""Tuples of swatches side by side (one per scenario colour)."""
 
 
 @style.styled
@@ -150,9 +172,11 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
     starts = intervention_starts(results, scenarios)
     facets = layout == "facets" or (layout == "auto" and len(scenarios) > OVERLAY_MAX)
     styles = {name: style.series_style(i) for i, name in enumerate(results.scenarios)}
-    scale = style.scale_for(bands[["p05", "p95"]].to_numpy().ravel(), s.base_unit)
+    bands_drawn = prediction_bands(bands["n"])
+    lows, highs = [b.low for b in bands_drawn], [b.high for b in bands_drawn]
+    scale = style.scale_for(bands[[*lows, *highs, "median"]].to_numpy().ravel(), s.base_unit)
     shown = bands.copy()
-    for c in ("p05", "p25", "median", "p75", "p95"):
+    for c in ("min", "p05", "p25", "median", "p75", "p95", "max"):
         shown[c] = shown[c] / scale.factor
     obs_shown = obs.copy()
     for c in ("value", "low", "high"):
@@ -161,9 +185,12 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
 
     others = scenarios[1:]
     if facets:
-        ncols = 3
+        ncols = max(1, min(3, len(others)))  # no empty columns when there are only one or two scenarios
         nrows = math.ceil(len(others) / ncols)
-        fig = style.figure(style.DOUBLE, height=0.55 + 1.35 * nrows)
+        if ncols == 1:
+            fig = style.figure(style.SINGLE, aspect=0.78)
+        else:
+            fig = style.figure(style.DOUBLE, height=0.75 + 1.55 * nrows)
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         ref = shown[shown["scenario"] == results.reference]
         for i, ax in enumerate(axes):
@@ -174,7 +201,7 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
             ax.plot(ref["x"], ref["median"], color="black", linewidth=0.8, linestyle=(0, (4, 1.5)), zorder=4,
                     label=f"median, {scenario_label(results.reference)} (reference)" if i == 0 else None)
             _draw_band(ax, shown[shown["scenario"] == name_i], {**styles[name_i], "linestyle": "-"},
-                       "median, scenario" if i == 0 else None)
+                       "median, scenario" if i == 0 else None, bands_drawn)
             _draw_observed(ax, obs_shown, label=i == 0)
             _mark_starts(ax, starts[starts["scenario"] == name_i], label=i == 0)
             ax.set_title(scenario_label(name_i))
@@ -185,11 +212,14 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
                 ax.xaxis.set_tick_params(labelbottom=True)
             style.number_axis(ax.yaxis)
         handles, labels = axes[0].get_legend_handles_labels()
+        colors = [styles[x]["color"] for x in others]
     else:
         fig = style.figure(style.SINGLE, aspect=0.78)
         ax = fig.add_subplot()
         for name_i in scenarios:
-            _draw_band(ax, shown[shown["scenario"] == name_i], styles[name_i], scenario_label(name_i))
+            # the reference's median on top of the scenarios' (it is drawn first, so it would be hidden)
+            _draw_band(ax, shown[shown["scenario"] == name_i], styles[name_i], scenario_label(name_i), bands_drawn,
+                       zorder=3 if name_i == results.reference else 2)
         _draw_observed(ax, obs_shown, label=True)
         _mark_starts(ax, starts, label=True)
         ax.set_xlabel("Date")
@@ -197,13 +227,15 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
         style.number_axis(ax.yaxis)
         handles, labels = ax.get_legend_handles_labels()
         axes = [ax]
-    handles += [Patch(facecolor="0.35", alpha=style.BAND_ALPHA[50] + style.BAND_ALPHA[90], linewidth=0),
-                Patch(facecolor="0.35", alpha=style.BAND_ALPHA[90], linewidth=0)]
-    labels += ["50% prediction band", "90% prediction band"]
+        colors = [styles[x]["color"] for x in scenarios]
+    band_handles, band_labels = band_legend(bands_drawn, colors)
+    handles += band_handles
+    labels += band_labels
     for ax in axes:
-        if ax.get_visible() and s.kind != "money" and np.nanmin(shown["p05"]) >= 0:
+        if ax.get_visible() and s.kind != "money" and np.nanmin(shown[lows[0]]) >= 0:
             ax.set_ylim(bottom=0)
-    fig.legend(handles, labels, loc="outside lower center", ncols=3 if facets else 2)
+    fig.legend(handles, labels, loc="outside lower center", ncols=3 if facets and len(others) > 1 else 2,
+               handler_map=LEGEND_HANDLERS)
 
     data = pd.concat([
         bands.assign(kind="prediction band", series=s.key),
@@ -211,10 +243,10 @@ def fan_chart(results: EnsembleResults, name: str | Series = "victims", cumulati
             kind="observed", series=s.key),
         starts.rename(columns={"start": "x"}).assign(kind="intervention start", series=s.key),
     ], ignore_index=True)
-    front = ["kind", "series", "scenario", "period", "period_start", "period_end", "x", "p05", "p25", "median", "p75",
-             "p95", "n", "target", "how", "observed", "observed_low", "observed_high", "key", "type", "change"]
+    front = ["kind", "series", "scenario", "period", "period_start", "period_end", "x", "min", "p05", "p25", "median",
+             "p75", "p95", "max", "n", "target", "how", "observed", "observed_low", "observed_high", "key", "type", "change"]
     data = data[[c for c in front if c in data.columns]]
-    caption = _caption(results, s, scenarios, obs, starts, facets)
+    caption = _caption(results, s, scenarios, obs, starts, facets, bands_drawn, runs_text(bands["n"]))
     return style.Drawn(f"fan_{s.key}", fig, data, caption)
 
 
@@ -225,7 +257,7 @@ def _mark_starts(ax, starts: pd.DataFrame, label: bool) -> None:
 
 
 def _caption(results: EnsembleResults, s: Series, scenarios: list[str], obs: pd.DataFrame, starts: pd.DataFrame,
-             facets: bool) -> str:
+             facets: bool, bands: list[Band], runs: str) -> str:
     period = results.periods.unit
     what = ("the running total from the first day of the horizon" if s.cumulative
             else "the value at the end of each " + period if s.kind == STOCK else f"the total per {period}")
@@ -233,9 +265,12 @@ def _caption(results: EnsembleResults, s: Series, scenarios: list[str], obs: pd.
         f"**{s.label}{', cumulative' if s.cumulative else ''}** ({s.unit(period)}; {what}, complete {period}s of "
         f"{results.horizon[0]} to {results.horizon[1]}; daily columns {' + '.join(s.columns)}).",
         f"Lines: median across replicates of each scenario ({', '.join(scenario_label(x) for x in scenarios)}; "
-        f"reference {scenario_label(results.reference)}). Shaded: 50% and 90% **prediction bands** - the central 50% "
-        "and 90% of the replicate trajectories, i.e. the spread of single runs, not confidence intervals of the "
-        "median or of an effect.",
+        f"reference {scenario_label(results.reference)}; {runs} runs per scenario). " + (
+            "Shaded: 50% and 90% **prediction bands** - the central 50% and 90% of the replicate trajectories, i.e. "
+            "the spread of single runs, not confidence intervals of the median or of an effect."
+            if bands[0].low != "min" else
+            f"Shaded: the **range of the {runs} runs** (lowest to highest per {period}) - the spread of single runs; "
+            f"too few runs for a 90% prediction band (at least {MIN_BAND_RUNS} are needed)."),
     ]
     if facets:
         lines.append("One panel per scenario; the dashed black line in each is the reference's median.")

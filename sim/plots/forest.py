@@ -3,8 +3,9 @@
 Read from ``comparison.csv`` (:func:`sim.analysis.compare.compare`): per scenario and
 outcome, the mean over replicates of the paired difference scenario minus reference, summed
 over the comparison window, and its 95% bootstrap (BCa) confidence interval. One panel per
-outcome, each in its own unit; a filled marker means the replicates were enough for a CI
-half-width of at most 10% of the effect.
+outcome, each in its own unit; a filled marker means the replicates were enough: at least
+:data:`~sim.analysis.compare.MIN_REPLICATES` pairs and a CI half-width of at most 10% of the
+effect. The number of replicates is written in the figure.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from ..analysis.compare import OUTCOMES, PRECISION, RESAMPLES
+from ..analysis.compare import MIN_REPLICATES, OUTCOMES, PRECISION, RESAMPLES, replicates_enough
 from . import style
 from .labels import outcome_label, scenario_label
 from .results import EnsembleResults
@@ -31,6 +32,7 @@ def forest_data(comparison: pd.DataFrame, scenarios: list[str], outcomes: list[s
     rows["_o"] = rows["outcome"].map({o: i for i, o in enumerate(outcomes)})
     rows["_s"] = rows["scenario"].map({s: i for i, s in enumerate(scenarios)})
     rows = rows.sort_values(["_o", "_s"]).drop(columns=["_o", "_s"])
+    rows["replicates_enough"] = replicates_enough(rows)  # the current rule, also for tables saved by older versions
     return rows[[c for c in COLUMNS if c in rows.columns]].reset_index(drop=True)
 
 
@@ -76,6 +78,10 @@ def forest_plot(results: EnsembleResults, outcomes: list[str] | None = None, sce
         Line2D([], [], color="black", marker="o", markerfacecolor="white", linestyle="none", markersize=3.5),
     ]
     labels = ["mean paired effect with 95% CI (replicates enough)", "mean paired effect (more replicates needed)"]
+    reps = sorted({int(n) for n in data["replicates"].dropna()})
+    n_text = "/".join(map(str, reps)) if reps else "no"
+    handles.append(Line2D([], [], linestyle="none"))
+    labels.append(f"n = {n_text} replicate pairs per scenario (enough needs \u2265 {MIN_REPLICATES})")
     fig.legend(handles, labels, loc="outside lower center", ncols=2)
     return style.Drawn("forest", fig, data, _caption(results, scenarios, outcomes))
 
@@ -89,7 +95,7 @@ def _caption(results: EnsembleResults, scenarios: list[str], outcomes: list[str]
         "the point is the mean over replicates of the paired difference scenario minus reference (negative = fewer "
         "than the reference), the bar its **95% confidence interval** (bootstrap, BCa, "
         f"{RESAMPLES:,} resamples of the replicate pairs) - the uncertainty of the mean effect, not the spread of "
-        f"single runs. Filled: the CI half-width is at most {PRECISION:.0%} of the effect (replicates enough); open: "
-        "more replicates needed (comparison.csv: replicates_needed). An effect no replicate shows has a zero-width "
+        f"single runs. Filled: at least {MIN_REPLICATES} replicate pairs and a CI half-width of at most "
+        f"{PRECISION:.0%} of the effect (replicates enough); open: more replicates needed (comparison.csv: replicates_needed). An effect no replicate shows has a zero-width "
         "interval; with one replicate there is none. " + results.provenance()
     )

@@ -4,8 +4,12 @@ From a sweep folder (``tipsim compare -m ...`` with Hydra multirun, or ``tipsim 
 gathered by :func:`sim.analysis.sweep.collect` (what ``tipsim collect`` writes as
 ``collected.csv``): for each combination of the two swept settings, the mean paired effect
 of a scenario against the reference on an outcome over the comparison window. A grid of
-settings is drawn as cells with their values written in; scattered designs (Latin
-hypercube, Sobol', Halton) as points coloured by the effect. The 95% CIs are in the CSV.
+settings (most combinations of the values present, :func:`is_grid`) is drawn as cells with
+their values written in; scattered designs (Latin hypercube, Sobol', Halton - however few
+points) as points coloured by the effect. Signed effects use a diverging colour map centred
+on 0 with limits symmetric about it (:func:`colour_scale`); the cost per victim averted a
+sequential one from 0. Every scale includes 0, so two close values are not stretched to the
+ends of the colour map. The 95% CIs are in the CSV.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Colormap, Normalize
+from matplotlib.ticker import MaxNLocator
 
 from ..analysis.compare import COST_PER_VICTIM, RESAMPLES
 from ..analysis.sweep import collect
@@ -27,7 +34,14 @@ OUTCOMES = ("victims", "displacement", "false_positive_stops", COST_PER_VICTIM)
 """Outcomes drawn by default (one panel each)."""
 
 GRID_MAX = 15
-"""A sweep with at most this many values per setting, every combination present at most once, is a grid."""
+"""A sweep with at most this many values per setting, every combination present at most once, may be a grid."""
+
+NA_COLOUR = "0.85"
+"""Colour of cells and points without a value (n/a)."""
+
+GRID_FILL = 0.5
+"""...and more than this share of the combinations of its values present (a grid with a failed job is still a
+grid; a Latin hypercube of n points fills 1/n of its n x n combinations and is drawn as points)."""
 
 
 @dataclass
@@ -75,8 +89,37 @@ def load_sweep(root: str | Path) -> SweepResults:
 
 
 def is_grid(points: pd.DataFrame, keys: list[str]) -> bool:
-    """Whether the settings form a grid (few distinct values, no combination repeated)."""
-    return all(points[k].nunique() <= GRID_MAX for k in keys) and not points.duplicated(keys).any()
+    """Whether the settings form a grid: few distinct values, no combination repeated, most combinations present."""
+    sizes = [points[k].nunique() for k in keys]
+    combinations = int(np.prod(sizes)) if sizes else 0
+    return (all(n <= GRID_MAX for n in sizes) and not points.duplicated(keys).any()
+            and len(points) > GRID_FILL * combinations)
+
+
+def colour_scale(values: np.ndarray, signed: bool) -> tuple[Colormap, Normalize]:
+    """Colour map and normalisation of a panel.
+
+    Signed effects: :data:`style.DIVERGING` centred on 0, limits symmetric (+-max|value|). One-signed
+    quantities (cost per victim averted, unless it changes sign): :data:`style.SEQUENTIAL` from 0 to the
+    largest value (or from the smallest to 0). Either way 0 is on the scale, so close values look close.
+    """
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    top = top or 1.0
+
+    def cmap(name: str) -> Colormap:
+        return colormaps[name].with_extremes(bad=NA_COLOUR)
+
+    if signed or (finite.size and finite.min() < 0 < finite.max()):
+        return cmap(style.DIVERGING), Normalize(-top, top)
+    if finite.size and finite.max() <= 0:
+        return cmap(style.SEQUENTIAL), Normalize(-top, 0.0)
+    return cmap(style.SEQUENTIAL), Normalize(0.0, top)
+
+
+def _text_colour(rgba) -> str:
+    r, g, b = rgba[:3]
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
 
 
 def _fmt(v: float) -> str:
@@ -125,35 +168,32 @@ def sweep_heatmap(sweep: SweepResults, scenario: str | None = None, outcomes: tu
         label = (f"cost per victim averted ({unit})" if outcome == COST_PER_VICTIM
                  else f"effect vs {scenario_label(sweep.reference)} ({unit})")
         values = o["effect_mean"].to_numpy(dtype=float)
-        finite = values[np.isfinite(values)]
-        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if vmin == vmax:
-            vmin, vmax = vmin - 0.5, vmax + 0.5
+        cmap, norm = colour_scale(values, signed=outcome != COST_PER_VICTIM)
         if grid:
             xs, ys = sorted(o[xk].unique()), sorted(o[yk].unique())
             table = o.pivot(index=yk, columns=xk, values="effect_mean").reindex(index=ys, columns=xs)
             mesh = ax.pcolormesh(np.arange(len(xs) + 1) - 0.5, np.arange(len(ys) + 1) - 0.5,
-                                 np.ma.masked_invalid(table.to_numpy(dtype=float)), cmap=style.SEQUENTIAL,
-                                 vmin=vmin, vmax=vmax, edgecolors="white", linewidth=0.5)
+                                 np.ma.masked_invalid(table.to_numpy(dtype=float)), cmap=cmap, norm=norm,
+                                 edgecolors="white", linewidth=0.5)
             for (r, cidx), v in np.ndenumerate(table.to_numpy(dtype=float)):
-                shade = (v - vmin) / (vmax - vmin) if np.isfinite(v) else 1.0
-                ax.text(cidx, r, _fmt(v), ha="center", va="center", fontsize=5.5,
-                        color="white" if shade < 0.55 else "black")
+                colour = _text_colour(mesh.cmap(norm(v))) if np.isfinite(v) else "black"
+                ax.text(cidx, r, _fmt(v), ha="center", va="center", fontsize=5.5, color=colour)
             ax.set_xticks(range(len(xs)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in xs])
             ax.set_yticks(range(len(ys)), [f"{v:g}" if isinstance(v, (int, float)) else str(v) for v in ys])
             ax.tick_params(length=0)
-            ax.set_facecolor("0.9")  # cells without a value (n/a)
             for spine in ax.spines.values():
                 spine.set_visible(False)
         else:
-            mesh = ax.scatter(o[xk], o[yk], c=values, cmap=style.SEQUENTIAL, vmin=vmin, vmax=vmax, s=14,
-                              edgecolors="black", linewidths=0.3, plotnonfinite=False)
+            mesh = ax.scatter(o[xk], o[yk], c=values, cmap=cmap, norm=norm, s=24, edgecolors="black",
+                              linewidths=0.4, plotnonfinite=True, zorder=3)
             style.number_axis(ax.xaxis)
             style.number_axis(ax.yaxis)
         bar = fig.colorbar(mesh, ax=ax, shrink=0.9, aspect=25)
         bar.set_label(label)
         bar.outline.set_linewidth(0.4)
-        bar.ax.yaxis.set_major_formatter(style.NUMBER)
+        bar.locator = MaxNLocator(nbins=5)
+        bar.formatter = style.NumberFormatter()
+        bar.update_ticks()
         ax.set_title(outcome_label(outcome))
         ax.set_xlabel(lever_label(xk))
         ax.set_ylabel(lever_label(yk))
@@ -162,7 +202,8 @@ def sweep_heatmap(sweep: SweepResults, scenario: str | None = None, outcomes: tu
         f"{scenario_label(sweep.reference)}. Each {'cell' if grid else 'point'} is one sweep job: the mean over "
         "replicates of the paired difference scenario minus reference, summed over the comparison window (for cost "
         "per victim averted: mean extra cost / mean victims averted; n/a where no victim is averted on average). "
-        f"Colours and numbers are means; their 95% bootstrap confidence intervals (BCa, {RESAMPLES:,} resamples) are "
+        f"Colours and numbers are means (signed effects on a diverging scale centred on 0: red more, blue fewer than "
+        f"{scenario_label(sweep.reference)}; grey: n/a); their 95% bootstrap confidence intervals (BCa, {RESAMPLES:,} resamples) are "
         "in the CSV (ci_low, ci_high) - the uncertainty of each mean effect, not the spread of single runs. "
         f"Outcomes: {', '.join(outcome_label(o) for o in outcomes)}. " + sweep.provenance()
     )

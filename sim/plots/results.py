@@ -127,17 +127,62 @@ def period_values(daily: pd.DataFrame, specs: list[Series], periods: Periods) ->
     return out
 
 
+MIN_BAND_RUNS = 20
+"""Fewest runs behind a band labelled "90% prediction band" (and its 50% band).
+
+With fewer runs the 5% and 95% quantiles are interpolations between the few most extreme runs
+(with 4 runs, the "5%" quantile is 85% of the way from the lowest to the second lowest): the
+band then says more than the runs know. Below this, figures draw the range of the n runs
+(lowest to highest) and label it so, with n (:func:`prediction_bands`).
+"""
+
+
 def quantile_bands(values: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Median, 50% and 90% bands across replicates of ``value``, per group of ``by``."""
-    q = [0.05, 0.25, 0.5, 0.75, 0.95]
-    names = ["p05", "p25", "median", "p75", "p95"]
+    """Median, 50% and 90% bands and the range (``min``, ``max``) across replicates of ``value``, per group of ``by``."""
+    q = [0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0]
+    names = ["min", "p05", "p25", "median", "p75", "p95", "max"]
     rows = []
     for keys, g in values.groupby(by, sort=False):
         v = g["value"].to_numpy(dtype=float)
         v = v[np.isfinite(v)]
-        qs = np.quantile(v, q) if v.size else [np.nan] * 5
+        qs = np.quantile(v, q) if v.size else [np.nan] * len(q)
         rows.append({**dict(zip(by, keys if isinstance(keys, tuple) else (keys,))), **dict(zip(names, qs)), "n": int(v.size)})
     return pd.DataFrame(rows)
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded band of a time-series figure: the columns it spans, its opacity and its legend label."""
+
+    low: str
+    high: str
+    alpha: float
+    label: str
+
+
+def runs_text(n: pd.Series) -> str:
+    """The runs per scenario and period behind bands, e.g. ``3`` or ``3-4``."""
+    ns = sorted({int(x) for x in n if x > 0})
+    if not ns:
+        return "0"
+    return str(ns[0]) if ns[0] == ns[-1] else f"{ns[0]}-{ns[-1]}"
+
+
+def prediction_bands(n: pd.Series, widths: tuple[int, ...] = (90, 50)) -> list[Band]:
+    """The bands to draw over runs ``n`` (per scenario and period), widest first.
+
+    With at least :data:`MIN_BAND_RUNS` runs everywhere: the central ``widths`` % prediction
+    bands (``p05-p95``, ``p25-p75``), labelled with n. With fewer: one band, the range of the n
+    runs (``min-max``), labelled "range of the n runs".
+    """
+    from .style import BAND_ALPHA
+
+    text = runs_text(n)
+    positive = n[n > 0]
+    if len(positive) and int(positive.min()) >= MIN_BAND_RUNS:
+        cols = {90: ("p05", "p95"), 50: ("p25", "p75")}
+        return [Band(*cols[w], BAND_ALPHA[w], f"{w}% prediction band ({text} runs)") for w in widths]
+    return [Band("min", "max", BAND_ALPHA[90], f"range of the {text} runs")]
 
 
 # --------------------------------------------------------------------------------------------

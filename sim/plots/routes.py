@@ -102,12 +102,21 @@ def _draw_base(ax, world, loc: pd.DataFrame, data: pd.DataFrame) -> None:
     ax.set_ylim(loc["lat"].min() - 3.5, loc["lat"].max() + 2.5)
 
 
+def width(value: float, top: float) -> float:
+    """Line width (pt) of a leg with ``value`` travellers when the busiest has ``top``."""
+    return 0.25 + (MAX_WIDTH - 0.25) * abs(value) / top
+
+
+def width_keys(top: float) -> list[float]:
+    """Round traveller numbers for the legend's width key of a panel whose busiest leg has ``top`` (largest first)."""
+    return sorted({_nice(top), _nice(top / 5)} - {0.0}, reverse=True)
+
+
 def _draw_legs(ax, data: pd.DataFrame, column: str, top: float, color, linestyle="-") -> None:
     d = data[data[column].abs() > 0].sort_values(column, key=np.abs)
     for r in d.itertuples():
-        width = 0.25 + (MAX_WIDTH - 0.25) * abs(getattr(r, column)) / top
         ax.plot([r.from_lon, r.to_lon], [r.from_lat, r.to_lat], color=color(getattr(r, column)) if callable(color) else color,
-                linewidth=width, linestyle=linestyle(getattr(r, column)) if callable(linestyle) else linestyle,
+                linewidth=width(getattr(r, column), top), linestyle=linestyle(getattr(r, column)) if callable(linestyle) else linestyle,
                 alpha=0.85, zorder=3, solid_capstyle="round")
 
 
@@ -159,13 +168,16 @@ def route_flow(world, reference: pd.DataFrame, scenario: pd.DataFrame, names: tu
     handles = [Line2D([], [], linestyle="none", marker=m, markerfacecolor="white", markeredgecolor="black",
                       markeredgewidth=0.5, markersize=4.5 if k == "destination" else 3) for k, m in KIND_MARKERS.items()]
     labels = [KIND_LABELS[k] for k in KIND_MARKERS]
-    for v in sorted({_nice(top), _nice(top / 5)} - {0.0}, reverse=True):
-        handles.append(Line2D([], [], color="0.2", linewidth=0.25 + (MAX_WIDTH - 0.25) * v / top))
+    for v in width_keys(top):
+        handles.append(Line2D([], [], color="0.2", linewidth=width(v, top)))
         labels.append(f"{v:,.0f} travellers")
+    for v in width_keys(top_diff):  # the difference panel has its own width scale
+        handles.append(Line2D([], [], color="0.6", linewidth=width(v, top_diff)))
+        labels.append(f"\u00b1{v:,.0f} (right panel)")
     handles += [Line2D([], [], color=style.INCREASE, linewidth=1.5),
                 Line2D([], [], color=style.DECREASE, linewidth=1.5, linestyle=(0, (3, 1.2)))]
     labels += ["more in scenario", "fewer in scenario"]
-    fig.legend(handles, labels, loc="outside lower center", ncols=5)
+    fig.legend(handles, labels, loc="outside lower center", ncols=6)
     data.insert(0, "scenario", names[1])
     data.insert(0, "reference", names[0])
     caption = (
@@ -175,7 +187,7 @@ def route_flow(world, reference: pd.DataFrame, scenario: pd.DataFrame, names: tu
         f"shown and averaged over replicates ({replicates[0]} of {scenario_label(names[0])}, {replicates[1]} of "
         f"{scenario_label(names[1])}; same widths in the first two panels, widest = {top:,.0f} travellers). Right: "
         f"difference scenario minus reference (vermillion solid: more, blue dashed: fewer; widest = "
-        f"{top_diff:,.0f}) - displacement between hubs, routes and destination countries. Means of replicate "
+        f"{top_diff:,.0f}; its own width scale, keyed \u00b1 in the legend) - displacement between hubs, routes and destination countries. Means of replicate "
         "tables; no interval is drawn. Grey lines: legs nobody used. " + provenance
     )
     return style.Drawn(f"route_flow_{names[1]}", fig, data, caption.strip())

@@ -3,18 +3,19 @@
 contacted -> recruited -> in transit -> held in compounds -> rescued or escaped ->
 repatriated. Flows (contacts, recruitments, rescues and escapes, repatriations) are totals
 per week or month; stocks (in transit, held) are values at the end of each period. Lines
-are medians across replicates, shading the 90% prediction band of the trajectories.
+are medians across replicates, shading the 90% prediction band of the trajectories (the range
+of the runs, labelled so, when there are too few for a 90% band).
 """
 
 from __future__ import annotations
 
 import pandas as pd
-from matplotlib.patches import Patch
 
 from ..outputs import STOCK
 from . import style
 from .labels import scenario_label, series
-from .results import EnsembleResults, quantile_bands
+from .fan import LEGEND_HANDLERS, band_legend
+from .results import EnsembleResults, prediction_bands, quantile_bands, runs_text
 
 STAGES = (
     ("contacts", "Contacted"),
@@ -63,17 +64,19 @@ def stock_flow(results: EnsembleResults, scenarios: list[str] | None = None) -> 
     axes = fig.subplots(2, 3, sharex=True).ravel()
     order = {s: i for i, s in enumerate(results.scenarios)}
     unit = results.periods.unit
+    bands = prediction_bands(data["n"], widths=(90,))
     for i, (ax, (name, title)) in enumerate(zip(axes, STAGES)):
         s = series(name)
         d = data[data["series"] == s.key]
-        scale = style.scale_for(d[["p05", "p95"]].to_numpy().ravel(), s.base_unit)
+        scale = style.scale_for(d[[bands[0].low, bands[0].high]].to_numpy().ravel(), s.base_unit)
         for sc in scenarios:
             st = style.series_style(order[sc])
             ds = d[d["scenario"] == sc]
-            ax.fill_between(ds["x"], ds["p05"] / scale.factor, ds["p95"] / scale.factor, color=st["color"],
-                            alpha=style.BAND_ALPHA[90], linewidth=0)
+            for b in bands:
+                ax.fill_between(ds["x"], ds[b.low] / scale.factor, ds[b.high] / scale.factor, color=st["color"],
+                                alpha=b.alpha, linewidth=0, zorder=1)
             ax.plot(ds["x"], ds["median"] / scale.factor, color=st["color"], linestyle=st["linestyle"],
-                    label=scenario_label(sc) if i == 0 else None)
+                    label=scenario_label(sc) if i == 0 else None, zorder=3 if sc == results.reference else 2)
         arrow = "" if i == len(STAGES) - 1 else "  \u2192"
         ax.set_title(f"{i + 1}  {title}{arrow}")
         when = f" at end of {unit}" if s.kind == STOCK else ""
@@ -83,13 +86,13 @@ def stock_flow(results: EnsembleResults, scenarios: list[str] | None = None) -> 
         if i >= 3:
             ax.set_xlabel("Date")
     handles, labels = axes[0].get_legend_handles_labels()
-    handles.append(Patch(facecolor="0.35", alpha=style.BAND_ALPHA[90], linewidth=0))
-    labels.append("90% prediction band")
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
-    return style.Drawn("stock_flow", fig, data, _caption(results, scenarios))
+    band_handles, band_labels = band_legend(bands, [style.series_style(order[sc])["color"] for sc in scenarios])
+    fig.legend(handles + band_handles, labels + band_labels, loc="outside lower center", ncols=len(labels) + 1,
+               handler_map=LEGEND_HANDLERS)
+    return style.Drawn("stock_flow", fig, data, _caption(results, scenarios, bands[0].low == "min", runs_text(data["n"])))
 
 
-def _caption(results: EnsembleResults, scenarios: list[str]) -> str:
+def _caption(results: EnsembleResults, scenarios: list[str], is_range: bool, runs: str) -> str:
     unit = results.periods.unit
     left = [s for s in results.scenarios if s not in scenarios]
     chosen = f" Scenarios shown: {', '.join(scenario_label(s) for s in scenarios)}"
@@ -100,7 +103,9 @@ def _caption(results: EnsembleResults, scenarios: list[str]) -> str:
         "**The pipeline over time**: 1 contacted (people answering an online job offer) -> 2 recruited (offers "
         "accepted) -> 3 in transit (stock) -> 4 held in compounds (stock) -> 5 rescued or escaped -> 6 repatriated by "
         f"an embassy. Flows are totals per {unit}, stocks values at the end of each {unit} (complete {unit}s of "
-        f"{results.horizon[0]} to {results.horizon[1]}). Lines: median across replicates; shaded: 90% **prediction "
-        "band** of the trajectories (central 90% of single runs), not a confidence interval." + chosen + ". "
+        f"{results.horizon[0]} to {results.horizon[1]}). Lines: median across replicates ({runs} runs per scenario); "
+        + (f"shaded: the **range of the {runs} runs** (too few for a 90% prediction band), not a confidence interval."
+           if is_range else "shaded: 90% **prediction band** of the trajectories (central 90% of single runs), not a "
+           "confidence interval.") + chosen + ". "
         + results.provenance()
     )

@@ -33,7 +33,7 @@ import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter
 
 MM = 1 / 25.4
 """Inches per millimetre."""
@@ -69,7 +69,11 @@ INCREASE, DECREASE = "#D55E00", "#0072B2"
 """Colours of increases (vermillion) and decreases (blue) in difference plots."""
 
 SEQUENTIAL = "cividis"
-"""Colour map of heatmaps: colour-blind safe and monotone in lightness (greyscale-safe)."""
+"""Colour map of heatmaps of one-signed quantities: colour-blind safe and monotone in lightness (greyscale-safe)."""
+
+DIVERGING = "RdBu_r"
+"""Colour map of signed effects, centred on 0 (white): red more, blue fewer than the reference, as
+:data:`INCREASE` and :data:`DECREASE`; red-blue stays distinct for the common colour-vision deficiencies."""
 
 BAND_ALPHA = {90: 0.14, 50: 0.30}
 """Opacity of the 90% and 50% prediction bands of fan charts."""
@@ -205,24 +209,44 @@ def scale_for(values, unit: str = "") -> Scale:
     return Scale(1.0, "")
 
 
-def _number(x: float, _pos=None) -> str:
+def _number(x: float, digits: int = 3) -> str:
     if not math.isfinite(x):
         return ""
     if x == 0:
         return "0"
-    if abs(x) >= 1000 or float(x).is_integer():
+    if digits <= 3 and (abs(x) >= 1000 or float(x).is_integer()):
         return f"{x:,.0f}".replace("-", "\u2212")
-    text = f"{x:.3g}"
+    text = f"{x:,.{digits}g}" if abs(x) < 1000 else f"{x:,.{max(digits - len(str(int(abs(x)))), 0)}f}"
     return text.replace("-", "\u2212")
 
 
-NUMBER = FuncFormatter(_number)
-"""Tick labels with thousands separators and a true minus sign (no offsets, no 1e6 exponents)."""
+class NumberFormatter(Formatter):
+    """Tick labels with thousands separators and a true minus sign (no offsets, no 1e6 exponents).
+
+    Labels have three significant digits, or as many more as it takes for no two ticks of the
+    axis to read the same (e.g. ticks 1,000 / 1,000.5 / 1,001).
+    """
+
+    def __call__(self, x, pos=None) -> str:
+        return _number(x)
+
+    def format_ticks(self, values) -> list[str]:
+        self.set_locs(values)
+        return self._labels(list(values))
+
+    @staticmethod
+    def _labels(values: list[float]) -> list[str]:
+        for digits in range(3, 12):
+            labels = [_number(v, digits) for v in values]
+            shown = [t for t in labels if t]
+            if len(set(shown)) == len(shown):
+                return labels
+        return labels
 
 
 def number_axis(axis) -> None:
-    """Use :data:`NUMBER` for an axis (``ax.xaxis`` or ``ax.yaxis``)."""
-    axis.set_major_formatter(NUMBER)
+    """Label the ticks of an axis (``ax.xaxis``, ``ax.yaxis``, a colour bar's) with a :class:`NumberFormatter`."""
+    axis.set_major_formatter(NumberFormatter())
 
 
 @dataclass
