@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import TipsimConfig, to_yaml
+from .config import TipsimConfig, check_memory, parallel_runs, to_yaml
 from .folders import RUN_FORMAT, check_out_dir
 from .lifecycle import State
 from .model import TraffickingModel
@@ -99,6 +99,7 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
             subprocesses); ensemble tasks, whose manifest is not kept, pass False and the
             ensemble records them once.
     """
+    check_memory(cfg)
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     model = TraffickingModel(cfg, world)
@@ -143,6 +144,7 @@ def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None, progre
     from .ensemble.executors import make_executor
     from .ensemble.progress import BAR, QUIET, Progress
 
+    check_memory(cfg, parallel_runs(cfg, n), tasks=n)
     out: list[pd.DataFrame | None] = [None] * n
     tasks = [(cfg, r) for r in range(n)]
     with make_executor(cfg.executor, workers or cfg.workers, n) as ex, Progress(n, BAR if progress else QUIET, "runs") as bar:
