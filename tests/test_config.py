@@ -432,7 +432,7 @@ def test_intervention_malformed_start_date():
 
 def test_bad_profile_entry():
     msg = compose_error(["+interventions.departure_screening.profile=[[2024-01-01,-1]]"])
-    assert msg == "interventions.departure_screening.profile[0] = -1: must be >= 0 (multiplier)"
+    assert msg == "interventions.departure_screening.profile[0] = -1: must be within [0, 100] (multiplier)"
 
 
 @pytest.mark.parametrize(
