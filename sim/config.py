@@ -26,6 +26,7 @@ from .params import (
     DAILY_RATE,
     DAYS,
     MAX_CONCENTRATION,
+    MAX_DAYS,
     MULTIPLIER,
     POSITIVE_DAYS,
     PROBABILITY,
@@ -47,6 +48,9 @@ class ConfigError(ValueError):
 
 
 # Upper bounds of counts, sizes and money (see also sim.params: days, rates, multipliers).
+MIN_REACH = 0.01
+"""Fewest responders one recruiter reaches per day on average (one every hundred days); the
+entry of recruiters divides unmet demand by it."""
 MAX_REACH = 1000.0
 """Most responders one recruiter reaches per day (a full-time chat operator)."""
 MAX_COMPOUND_PLACES = 100000.0
@@ -87,11 +91,11 @@ class RecruitmentParams:
     initial_recruiters: int = param(200, "recruiters", "Recruiters active on the start date.", bounds=(0, 100000), plausible=(100, 500))
     platform_shares: dict[str, float] = param({"facebook": 0.35, "instagram": 0.15, "tiktok": 0.15, "telegram": 0.2, "job_site": 0.15}, "probability", "Share of recruiters using each platform (no public source gives channel shares).", bounds=PROBABILITY, source="assumed (data README: no source gives channel shares)")
     abroad_share: float = param(0.4, "probability", "Share of recruiters based abroad, outside Indonesian police jurisdiction.", bounds=PROBABILITY, plausible=(0.2, 0.6))
-    reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=(SMALLEST_POSITIVE, MAX_REACH), plausible=(0.3, 5), source="assumed (recruiters' reach exceeds demand in the baseline, so flows follow compound vacancies)")
+    reach_mean: float = param(1.2, "responders/day", "Mean responders a recruiter reaches per day when its compounds need workers.", bounds=(MIN_REACH, MAX_REACH), plausible=(0.3, 5), source="assumed (recruiters' reach exceeds demand in the baseline, so flows follow compound vacancies)")
     reach_log_sd: float = param(0.75, "log units", "Log-normal spread of recruiter reach across recruiters.", bounds=(0, 5), plausible=(0.3, 1.2))
     home_bias: float = param(0.6, "probability", "Share of a domestic recruiter's contacts made in its home province.", bounds=PROBABILITY, plausible=(0.3, 0.9))
     compounds_per_recruiter: int = param(2, "compounds", "Compounds a recruiter supplies (its links).", bounds=(1, 100), plausible=(1, 5))
-    fill_days: float = param(30.0, "days", "Days within which recruiters aim to fill a vacancy; sets how strongly demand drives reach.", bounds=POSITIVE_DAYS, plausible=(14, 90))
+    fill_days: float = param(30.0, "days", "Days within which recruiters aim to fill a vacancy; sets how strongly demand drives reach (at least a day: the model's step).", bounds=(1, MAX_DAYS), plausible=(14, 90))
     deliberation_days: float = param(7.0, "days", "Mean time from first contact to the decision (grooming).", bounds=POSITIVE_DAYS, plausible=(2, 21))
     preparation_days: float = param(14.0, "days", "Mean time from acceptance to departure (tickets, documents).", bounds=POSITIVE_DAYS, plausible=(5, 45))
     passport_days: float = param(10.0, "days", "Mean extra days for those who must first apply for a passport.", bounds=DAYS, plausible=(5, 30))
@@ -381,6 +385,8 @@ def validate_params(params: ModelParams) -> None:
     shares = params.recruitment.platform_shares
     if sum(shares.values()) <= 0:
         raise ConfigError("params.recruitment.platform_shares: must not all be zero")
+    if sum(params.compounds.initial_count.values()) < 1:  # recruiters link to compounds from day 0
+        raise ConfigError("params.compounds.initial_count: needs at least one compound on the start date (recruiters link to compounds from day 0)")
     pop = params.population
     if pop.age_max < pop.age_min:
         raise ConfigError(f"params.population.age_max = {pop.age_max}: must be >= age_min ({pop.age_min})")
@@ -500,6 +506,10 @@ BYTES_PER_REPLICATE_DAY = 160
 """Memory per replicate and day of the comparison tables (two scenarios' outcome columns at once)."""
 
 
+def _horizon_days(cfg: TipsimConfig) -> int:
+    return (parse_date(cfg.end_date, "end_date") - parse_date(cfg.start_date, "start_date")).days + 1
+
+
 def _ratio(value: float, default: float) -> float:
     return value / default if default > 0 else (math.inf if value > 0 else 1.0)
 
@@ -520,12 +530,9 @@ def run_memory_terms(cfg: TipsimConfig) -> list[tuple[float, str, str]]:
     named by no table (``other_countries`` defaults) are not counted.
     Each term names the key that drives it most (the largest ratio to its default).
     """
-    p, d = cfg.params, ModelParams()
-    c, dc = p.compounds, d.compounds
-    days = (parse_date(cfg.end_date, "end_date") - parse_date(cfg.start_date, "start_date")).days + 1
-    default_days = (parse_date(TipsimConfig.end_date, "end_date") - parse_date(TipsimConfig.start_date, "start_date")).days + 1
-    places = sum(c.initial_count.values()) * c.capacity_mean
-    initial_people = places * c.initial_fill
+    c, dc = cfg.params.compounds, CompoundParams()
+    days, default_days = _horizon_days(cfg), _horizon_days(TipsimConfig())
+    initial_people = sum(c.initial_count.values()) * c.capacity_mean * c.initial_fill
     drivers = {
         "params.compounds.initial_count": (sum(c.initial_count.values()), sum(dc.initial_count.values())),
         "params.compounds.capacity_mean": (c.capacity_mean, dc.capacity_mean),
@@ -587,7 +594,7 @@ def check_memory(cfg: TipsimConfig, runs_at_once: int = 1, tasks: int = 0, avail
     terms = [(b * runs_at_once, key, what) for b, key, what in run_memory_terms(cfg)]
     terms.append((BASE_BYTES * max(runs_at_once, 1), "end_date", "the simulator itself"))
     if tasks:
-        days = (parse_date(cfg.end_date, "end_date") - parse_date(cfg.start_date, "start_date")).days + 1
+        days = _horizon_days(cfg)
         terms.append((tasks * BYTES_PER_TASK + cfg.replicates * days * BYTES_PER_REPLICATE_DAY, "replicates",
                       f"the ensemble's {tasks} tasks and its tables ({cfg.replicates} replicates x {days} days)"))
     total = sum(b for b, _, _ in terms)

@@ -175,7 +175,7 @@ CASES = [
     ("deliberation_days_huge", ["run", "params.recruitment.deliberation_days=1e308", LONG],
      "params.recruitment.deliberation_days = 1e+308: must be > 0 and <= 3650 (days)"),
     ("reach_mean_huge", ["run", "params.recruitment.reach_mean=1e308", LONG],
-     "params.recruitment.reach_mean = 1e+308: must be > 0 and <= 1000 (responders/day)"),
+     "params.recruitment.reach_mean = 1e+308: must be within [0.01, 1000] (responders/day)"),
     ("capacity_mean_huge", ["run", "params.compounds.capacity_mean=1e308", LONG],
      "params.compounds.capacity_mean = 1e+308: must be > 0 and <= 100000 (workers)"),
     ("initial_count_huge", ["run", "params.compounds.initial_count.KH=3e6", LONG],

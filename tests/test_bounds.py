@@ -73,7 +73,9 @@ def compose_error(overrides: list[str]) -> str:
     ("params.migration.background_entries_per_day.KH=1e308",
      "params.migration.background_entries_per_day.KH = 1e+308: must be within [0, 1e+06] (entries/day)"),
     ("params.recruitment.deliberation_days=1e308", "params.recruitment.deliberation_days = 1e+308: must be > 0 and <= 3650 (days)"),
-    ("params.recruitment.reach_mean=1e308", "params.recruitment.reach_mean = 1e+308: must be > 0 and <= 1000 (responders/day)"),
+    ("params.recruitment.reach_mean=1e308", "params.recruitment.reach_mean = 1e+308: must be within [0.01, 1000] (responders/day)"),
+    ("params.recruitment.reach_mean=1e-12", "params.recruitment.reach_mean = 1e-12: must be within [0.01, 1000] (responders/day)"),
+    ("params.recruitment.fill_days=1e-12", "params.recruitment.fill_days = 1e-12: must be within [1, 3650] (days)"),
     ("params.compounds.capacity_mean=1e308", "params.compounds.capacity_mean = 1e+308: must be > 0 and <= 100000 (workers)"),
     ("params.compounds.initial_count.KH=3e6", "params.compounds.initial_count.KH = 3000000.0: must be within [0, 10000] (compounds)"),
     ("params.compounds.market_capacity.MM=1e308", "params.compounds.market_capacity.MM = 1e+308: must be > 0 and <= 1e+07 (places)"),
@@ -104,36 +106,47 @@ def world():
     return World(load_config(SHORT).world)
 
 
-def at_upper_bound(name: str, value, meta) -> list[str]:
-    """Overrides putting parameter ``params.<name>`` (every entry of a table) at its upper bound."""
-    hi = meta["bounds"][1]
+def at_bound(name: str, value, meta, side: int) -> list[str]:
+    """Overrides putting parameter ``params.<name>`` (every entry of a table) at its lower
+    (``side`` 0) or upper (1) bound."""
+    bound = meta["bounds"][side]
     if isinstance(value, dict):
-        return [f"params.{name}.{k}={hi}" for k in value]
-    return [f"params.{name}={int(hi) if isinstance(value, int) else hi}"]
+        return [f"params.{name}.{k}={bound}" for k in value]
+    return [f"params.{name}={int(bound) if isinstance(value, int) else bound}"]
 
 
 SCALARS = [(n, v, m) for n, v, m in iter_params(ModelParams()) if m["unit"] != "date"]
+COMPANION = {("population.age_min", 1): "params.population.age_max=90", ("population.age_max", 0): "params.population.age_min=15",
+             ("recruitment.platform_shares", 0): "params.recruitment.platform_shares.telegram=1",
+             ("compounds.initial_count", 0): "params.compounds.initial_count.KH=1"}
+"""A second override satisfying the cross-field rules (age_min <= age_max, some platform share, some compound)."""
 
 
+def test_no_compound_at_the_start_is_refused():
+    msg = compose_error([f"params.compounds.initial_count.{c}=0" for c in ("KH", "MM", "LA")])
+    assert msg == "params.compounds.initial_count: needs at least one compound on the start date (recruiters link to compounds from day 0)"
+
+
+@pytest.mark.parametrize("side", [0, 1], ids=["lower", "upper"])
 @pytest.mark.parametrize("name, value, meta", SCALARS, ids=[n for n, _, _ in SCALARS])
-def test_each_parameter_at_its_upper_bound(name, value, meta, world, monkeypatch):
+def test_each_parameter_at_its_bounds(name, value, meta, side, world, monkeypatch):
+    """Each parameter alone at either bound: the run is refused for memory before it starts
+    (one line naming a key of the estimate), or its daily counts are finite, non-negative
+    and far from overflow (no int64 garbage)."""
     monkeypatch.setattr(sim.config, "machine_memory", lambda: LIMIT)
-    overrides = SHORT + at_upper_bound(name, value, meta)
-    if name == "population.age_min":
-        overrides.append("params.population.age_max=90")
+    overrides = SHORT + at_bound(name, value, meta, side) + ([COMPANION[name, side]] if (name, side) in COMPANION else [])
     cfg = load_config(overrides)
     try:
         result = simulate(cfg, world=world, provenance=False)
-    except ConfigError as exc:  # refused before the work: one line naming a key of the estimate
+    except ConfigError as exc:
         msg = str(exc)
         assert "\n" not in msg and "GiB of memory" in msg and msg.startswith(("params.compounds.", "end_date"))
         assert sum(b for b, _, _ in run_memory_terms(cfg)) > LIMIT - sim.config.BASE_BYTES
         return
     numbers = result.daily.select_dtypes("number").to_numpy(dtype=float)
     assert np.isfinite(numbers).all()
-    assert (numbers >= 0).all(), f"negative counts at {name}'s upper bound"
-    assert (numbers < 2**40).all(), f"overflowing counts at {name}'s upper bound"
-    assert result.manifest["people_created"] >= 0
+    assert (numbers >= 0).all(), f"negative counts at a bound of {name}"
+    assert (numbers < 2**40).all(), f"overflowing counts at a bound of {name}"
 
 
 # --------------------------------------------------------------------------------------------
