@@ -99,10 +99,10 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
             subprocesses); ensemble tasks, whose manifest is not kept, pass False and the
             ensemble records them once.
     """
-    world = world if world is not None else World(cfg.world)  # its files are checked first
-    check_memory(cfg)  # then refuse a run that cannot fit, before any work
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
+    world = world if world is not None else World(cfg.world)  # its files are checked first
+    check_memory(cfg)  # then refuse a run that cannot fit, before any work
     model = TraffickingModel(cfg, world)
     daily = model.run(progress=progress)
     wall = time.perf_counter() - t0
