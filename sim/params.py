@@ -14,8 +14,27 @@ from dataclasses import field
 from typing import Any
 
 PROBABILITY = (0.0, 1.0)
-NON_NEGATIVE = (0.0, float("inf"))
-POSITIVE = (1e-12, float("inf"))
+SMALLEST_POSITIVE = 1e-12
+"""Lower bound of a parameter that must be > 0 (reported as "> 0")."""
+
+# Every parameter has a finite upper bound: generous (far above any plausible value) but
+# physical, so that an extreme value is refused at load time instead of overflowing a count.
+MAX_DAYS = 3650.0
+"""Longest duration, time scale or delay: ten years (longer than any horizon studied)."""
+MAX_RATE = 1.0
+"""Highest hazard (1/day): an event a day on average; the model steps in days."""
+MAX_MULTIPLIER = 100.0
+"""Highest relative change or multiplier (100 times the baseline)."""
+MAX_USD = 1e12
+"""Highest amount of money (USD): a trillion."""
+MAX_CONCENTRATION = 1000.0
+"""Highest concentration a+b of a Beta distribution (spread below 0.016 at mean 0.5)."""
+
+DAILY_RATE = (0.0, MAX_RATE)
+DAYS = (0.0, MAX_DAYS)
+POSITIVE_DAYS = (SMALLEST_POSITIVE, MAX_DAYS)
+MULTIPLIER = (0.0, MAX_MULTIPLIER)
+USD = (0.0, MAX_USD)
 
 
 def param(
@@ -23,7 +42,7 @@ def param(
     unit: str,
     doc: str,
     *,
-    bounds: tuple[float, float] = NON_NEGATIVE,
+    bounds: tuple[float, float],
     plausible: tuple[float, float] | None = None,
     source: str = "assumed",
     other_countries: float | None = None,
@@ -34,7 +53,8 @@ def param(
         default: default value (scalar, or a dict/list of scalars sharing unit and bounds).
         unit: physical unit, e.g. ``"1/day"``, ``"USD"``, ``"probability"``.
         doc: one-sentence meaning, including the mechanism that uses it.
-        bounds: values outside ``[lo, hi]`` are rejected at load time.
+        bounds: values outside ``[lo, hi]`` are rejected at load time; both finite (a
+            per-country or per-platform table shares the bounds of its parameter).
         plausible: the range a sensitivity analysis should cover (defaults to ``bounds``).
         source: public source, or ``"assumed"`` / ``"tuned (...)"`` when none exists.
         other_countries: for a per-country table (a dict keyed by destination country), the

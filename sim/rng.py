@@ -25,6 +25,7 @@ import numpy as np
 from scipy import special
 
 from . import portable
+from .config import ConfigError
 from .draws import MAX_COLUMNS, Draw, Layout
 
 _PAIR = np.arange(2)
@@ -32,6 +33,16 @@ _COLUMNS = Layout((("occasion", None), ("column", MAX_COLUMNS)))
 """Occasions of the columns of a multi-column uniform draw."""
 _PAIRS = Layout((("occasion", None), ("part", 2)))
 """Occasions of the two uniforms behind one log-normal duration (the normal, the rounding)."""
+
+
+MAX_POISSON_MEAN = float(2**33)
+"""Largest mean of one Poisson count (about 8.6e9 events on one occasion): far above any
+in-bound parameter set, and below the means (about 2.5e10) at which scipy's ``pdtrik``
+returns NaN, which would be cast to a garbage integer."""
+
+
+class CountOverflowError(ConfigError):
+    """A count drawn in the engine would exceed what the integer columns hold; the message names the draw."""
 
 
 def _stream_name(draw: str | Draw) -> str:
@@ -179,9 +190,17 @@ class Streams:
         """Poisson counts by inversion of the CDF: monotone in ``mean`` for a fixed uniform.
 
         Paired across scenarios: a lower mean never gives a higher count for the same draw.
+        Raises :class:`CountOverflowError` for a mean above :data:`MAX_POISSON_MEAN` (or NaN)
+        instead of casting an infinite count to a garbage integer.
         """
         u = self.uniform(name, entity, occasion)
         mean = np.asarray(mean, dtype=np.float64)
+        top = mean.max() if mean.size else 0.0
+        if not top <= MAX_POISSON_MEAN:  # also catches NaN
+            raise CountOverflowError(
+                f"random draw {_stream_name(name)!r}: Poisson mean {top:g} exceeds the safe maximum 2^33 "
+                f"({MAX_POISSON_MEAN:.3g}); a parameter or world number driving it is beyond any physical value"
+            )
         if mean.shape != u.shape:
             mean, u = np.broadcast_arrays(mean, u) if mean.ndim else (np.full(u.shape, mean), u)
         out = np.zeros(mean.shape, dtype=np.int64)

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import TipsimConfig, to_yaml
+from .config import TipsimConfig, check_memory, parallel_runs, to_yaml
 from .folders import RUN_FORMAT, check_out_dir
 from .job_progress import JobProgress, resolve_mode
 from .lifecycle import State
@@ -104,6 +104,8 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     """
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
+    world = world if world is not None else World(cfg.world)  # its files are checked first
+    check_memory(cfg)  # then refuse a run that cannot fit, before any work
     model = TraffickingModel(cfg, world)
     with JobProgress("run", model.n_days, progress, "day") as bar:
         while model.running:
@@ -154,6 +156,7 @@ def run_replicates(cfg: TipsimConfig, n: int, workers: int | None = None,
     from .ensemble.executors import make_executor
     from .ensemble.progress import Progress
 
+    check_memory(cfg, parallel_runs(cfg, n), tasks=n)
     out: list[pd.DataFrame | None] = [None] * n
     tasks = [(cfg, r) for r in range(n)]
     with make_executor(cfg.executor, workers or cfg.workers, n) as ex, Progress(n, resolve_mode(progress), "runs") as bar:

@@ -36,6 +36,15 @@ MODES = ("air", "land", "sea")
 CHECKPOINTS = ("none", "exit_immigration", "entry_immigration", "border")
 PACKAGE_WORLD_DIR = Path(__file__).parent / "data" / "world"
 MAX_ORIGINS = 240  # person-key origin slots 240-255 are reserved (recruiters, compounds)
+# Upper bounds of the world's numbers: generous, but they keep every count and utility finite.
+MAX_WEIGHT = 1e9
+"""Largest origin weight (weights are relative; they are normalised to shares)."""
+MAX_TRAVELLERS_PER_DAY = 1e6
+"""Most legitimate travellers per day through a hub (Jakarta's airport handles about 200,000 passengers a day)."""
+MAX_LEG_DAYS = 365.0
+"""Longest mean (and spread) of one leg's travel time, in days."""
+MAX_LEG_COST_USD = 1e6
+"""Highest cost of one leg, in USD."""
 
 _LOCATION_COLUMNS = ("id", "name", "country", "kind", "lat", "lon", "weight", "travellers_per_day")
 _ROUTE_COLUMNS = ("from", "to", "mode", "days_mean", "days_spread", "cost_usd", "checkpoint")
@@ -166,8 +175,8 @@ class World:
         self.country = df["country"].str.strip().to_numpy()
         self.lat = _numbers(df, path, "lat", minimum=-90, maximum=90)
         self.lon = _numbers(df, path, "lon", minimum=-180, maximum=180)
-        self.weight = _numbers(df, path, "weight")
-        self.travellers_per_day = _numbers(df, path, "travellers_per_day")
+        self.weight = _numbers(df, path, "weight", maximum=MAX_WEIGHT)
+        self.travellers_per_day = _numbers(df, path, "travellers_per_day", maximum=MAX_TRAVELLERS_PER_DAY)
         self.origins = np.flatnonzero(self.kind == "origin")
         self.destinations = np.flatnonzero(self.kind == "destination")
         self.hubs = np.flatnonzero(self.kind == "hub")
@@ -211,9 +220,9 @@ class World:
             if src[i] == dst[i]:
                 raise WorldError(f"{path}: line {df.index[i]}, field 'to': a route cannot start and end at the same location")
         self.route_mode = _choice(df, path, "mode", MODES)
-        self.route_days_mean = _numbers(df, path, "days_mean")
-        self.route_days_spread = _numbers(df, path, "days_spread")
-        self.route_cost = _numbers(df, path, "cost_usd")
+        self.route_days_mean = _numbers(df, path, "days_mean", maximum=MAX_LEG_DAYS)
+        self.route_days_spread = _numbers(df, path, "days_spread", maximum=MAX_LEG_DAYS)
+        self.route_cost = _numbers(df, path, "cost_usd", maximum=MAX_LEG_COST_USD)
         self.route_checkpoint = _choice(df, path, "checkpoint", CHECKPOINTS)
         cp = self.route_checkpoint
         self.route_exit_check = np.isin(cp, ("exit_immigration", "border"))

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 from omegaconf import OmegaConf
 
-from ..config import ConfigError, to_yaml
+from ..config import ConfigError, check_memory, parallel_runs, to_yaml
 from ..run import git_commit, package_versions
 from . import store
 from .store import DAILY, ROUTES
@@ -246,6 +246,9 @@ def run_ensembles(ensembles: list[Ensemble], task_fn: Callable[[Task], dict] = r
         EnsembleFailed: some task failed (after every other task ran and the manifests were written).
     """
     cfg = ensembles[0].cfg
+    for e in ensembles:  # before any lock or file: refuse what cannot fit in memory
+        for scenario_cfg in e.configs.values():
+            check_memory(scenario_cfg, parallel_runs(cfg, len(e.tasks)), tasks=len(e.tasks))
     provenance = {"git_commit": git_commit(), "versions": package_versions()}  # once, not per task or manifest write
     with ExitStack() as stack:
         for e in ensembles:

@@ -2,7 +2,8 @@
 
 * **Delivery** (:class:`Delivery`, shared by all): ``start``/``end`` dates, ``delay_days``
   before the effect begins, linear ``ramp_days``, ``intensity`` (or coverage) in [0, 1], an
-  optional piecewise-linear time ``profile`` multiplying the intensity, a ``half_life_days``
+  optional piecewise-linear time ``profile`` multiplying the intensity (every multiplier times
+  the intensity must lie within [0, 1], so the delivered level stays a coverage), a ``half_life_days``
   with which the effect fades after ``end`` (trained skills, awareness), and
   ``cost_per_year_usd`` accrued while it is delivered, in proportion to intensity.
 * **Eligibility**: which hubs, checkpoints, provinces, platforms or countries it acts on
@@ -27,7 +28,7 @@ from omegaconf.errors import ConfigAttributeError, ConfigKeyError, OmegaConfBase
 
 from .. import portable
 from ..config import ConfigError, check_number, parse_date
-from ..params import NON_NEGATIVE, PROBABILITY, iter_params, param
+from ..params import DAYS, MAX_MULTIPLIER, PROBABILITY, USD, iter_params, param
 
 
 def eligibility(default: list[str], doc: str):
@@ -45,12 +46,13 @@ class Delivery:
     end: str | None = None
     """Last day of delivery (inclusive); None = until the end of the horizon."""
     profile: list[Any] = field(default_factory=list)
-    """Optional ``[[date, multiplier], ...]``: piecewise-linear multiplier on intensity."""
+    """Optional ``[[date, multiplier], ...]``: piecewise-linear multiplier on intensity; every
+    multiplier times ``intensity`` must lie within [0, 1] (the delivered level is a coverage)."""
     intensity: float = param(1.0, "0-1", "Intensity or coverage of delivery.", bounds=PROBABILITY)
-    ramp_days: float = param(0.0, "days", "Days over which the effect ramps up linearly from zero.", bounds=NON_NEGATIVE)
-    delay_days: float = param(0.0, "days", "Days from start until the effect begins (e.g. training takes effect).", bounds=NON_NEGATIVE)
-    half_life_days: float = param(0.0, "days", "Half-life with which the effect fades after end (0 = stops at once).", bounds=NON_NEGATIVE)
-    cost_per_year_usd: float = param(0.0, "USD/year", "Cost of delivery at full intensity, per year.", bounds=NON_NEGATIVE)
+    ramp_days: float = param(0.0, "days", "Days over which the effect ramps up linearly from zero.", bounds=DAYS)
+    delay_days: float = param(0.0, "days", "Days from start until the effect begins (e.g. training takes effect).", bounds=DAYS)
+    half_life_days: float = param(0.0, "days", "Half-life with which the effect fades after end (0 = stops at once; 36500 = a century, for practical purposes permanent).", bounds=(0, 36500))
+    cost_per_year_usd: float = param(0.0, "USD/year", "Cost of delivery at full intensity, per year.", bounds=USD)
 
 
 class Intervention:
@@ -117,7 +119,13 @@ def delivery_schedule(p: Delivery, horizon_start: dt.date, n_days: int, key: str
             if not isinstance(item, (list, tuple)) or len(item) != 2:
                 raise ConfigError(f"interventions.{key}.profile[{i}] = {item!r}: must be [date, multiplier]")
             d = (parse_date(item[0], f"interventions.{key}.profile[{i}]") - horizon_start).days
-            check_number(f"interventions.{key}.profile[{i}]", item[1], NON_NEGATIVE, "multiplier")
+            check_number(f"interventions.{key}.profile[{i}]", item[1], (0.0, MAX_MULTIPLIER), "multiplier")
+            if p.intensity * item[1] > 1.0:
+                raise ConfigError(
+                    f"interventions.{key}.profile[{i}] = {list(item)!r}: multiplier {item[1]:g} x intensity "
+                    f"{p.intensity:g} = {p.intensity * item[1]:g}; the delivered level must stay within [0, 1] "
+                    f"(use a multiplier <= {1.0 / p.intensity:g})"
+                )
             pts.append((d, float(item[1])))
         pts.sort()
         profile = np.interp(t, [d for d, _ in pts], [m for _, m in pts])
