@@ -415,13 +415,13 @@ def test_each_command_has_its_own_short_help(capsys, name):
 
 
 def test_help_is_fast_and_does_not_import_the_model():
-    code = ("import sys, time; t = time.perf_counter(); from sim.cli import main; main(['compare', '--help']); "
-            "print(round(time.perf_counter() - t, 3), [m for m in ('sim.model', 'numba', 'pandas', 'mesa', 'matplotlib') "
+    code = ("import sys, time; t = time.process_time(); from sim.cli import main; main(['compare', '--help']); "
+            "print(round(time.process_time() - t, 3), [m for m in ('sim.model', 'numba', 'pandas', 'mesa', 'matplotlib') "
             "if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=60)
     seconds, imported = done.stdout.splitlines()[-1].split(" ", 1)
     assert imported == "[]"
-    assert float(seconds) < 1.0  # was 3.7 s (the whole model imported, then Hydra's 300-line page)
+    assert float(seconds) < 1.0  # CPU s (wall time varies on a shared machine); was 3.7 s with the whole model imported
     start = time.perf_counter()
     subprocess.run([str(TIPSIM), "run", "--help"], capture_output=True, env=_env(), check=True, timeout=60)
     assert time.perf_counter() - start < 2.5  # interpreter start included, on a shared machine
