@@ -147,6 +147,31 @@ def test_sigterm_in_process_stops_with_interrupted_and_resumes(tmp_path):
     assert_same_tables(reference, out)
 
 
+def term_main_at_second_task(task):
+    """In a worker: note this worker's pid, send SIGTERM to the main process, then take a minute."""
+    from sim.ensemble import run_task
+
+    if task.label == "baseline/r1":
+        (task.out_dir.parent / "worker.pid").write_text(str(os.getpid()))
+        os.kill(int((task.out_dir.parent / "main.pid").read_text()), signal.SIGTERM)
+        time.sleep(60)
+    return run_task(task)
+
+
+def test_sigterm_stops_a_running_worker_at_once(tmp_path):
+    from tests.test_ensemble import run
+
+    (tmp_path / "main.pid").write_text(str(os.getpid()))
+    with pytest.raises(Interrupted, match=r"^stopped by SIGTERM with \d of 4 tasks done"):
+        run(tmp_path / "ens", "workers=2", task_fn=term_main_at_second_task, executor="processes")
+    try:
+        worker = psutil.Process(int((tmp_path / "worker.pid").read_text()))
+    except psutil.NoSuchProcess:  # already gone
+        worker = None
+    assert worker is None or still_running([worker], within_s=2) == []  # stopped, not left to finish its 60 s sleep
+    assert not list((tmp_path / "ens").rglob(".*.tmp-*")) and not (tmp_path / "ens" / LOCK).exists()
+
+
 def test_a_signal_within_deferred_is_raised_when_the_block_ends():
     steps = []
     with pytest.raises(Interrupted) as info, stop_on_signals():
