@@ -279,6 +279,8 @@ class ExecutorConfig:
     """serial, processes (local worker processes) or dask (a Dask cluster)."""
     address: str | None = None
     """dask only: address of a running scheduler (e.g. tcp://10.0.0.1:8786); None starts a LocalCluster."""
+    timeout_s: float = 60.0
+    """dask only: seconds to wait for the scheduler at ``address`` to answer, and then for its first worker."""
 
 
 SWEEP_DESIGNS = ("lhs", "sobol", "halton")
@@ -429,6 +431,8 @@ def validate(cfg: TipsimConfig) -> list:
         raise ConfigError(f"end_date = {cfg.end_date}: horizon longer than {2**20} days")
     if cfg.executor.name not in EXECUTORS:
         raise ConfigError(f"executor.name = {cfg.executor.name!r}: unknown executor; allowed: {', '.join(EXECUTORS)}")
+    if not 0 < cfg.executor.timeout_s <= 86400:
+        raise ConfigError(f"executor.timeout_s = {cfg.executor.timeout_s}: must be within (0, 86400] seconds")
     parse_date(cfg.compare_start, "compare_start")
     if cfg.sweep.design not in SWEEP_DESIGNS:
         raise ConfigError(f"sweep.design = {cfg.sweep.design!r}: unknown design; allowed: {', '.join(SWEEP_DESIGNS)}")

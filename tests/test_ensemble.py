@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -137,6 +138,36 @@ def test_worker_memory_does_not_grow_across_tasks(tmp_path):
     assert peaks[-1] - peaks[4] < 10, peaks
 
 
+def test_progress_lines_name_the_point_or_job_of_a_sweep(tmp_path, capsys):
+    """Log lines of a sweep say which point (point_000) or multirun job (its numbered folder) a task belongs to."""
+    from sim.ensemble import compose, plan, run_ensembles
+
+    overrides = ["start_date=2024-01-01", "end_date=2024-01-05", "scenarios=[baseline,departure_screening]",
+                 "replicates=1", "executor=serial"]
+    cfg = compose(overrides)
+    ensembles = [plan(cfg, overrides, tmp_path / "point_000", sweep={"x": 0.25}),
+                 plan(cfg, overrides, tmp_path / "3", sweep={"x": 0.75}),
+                 plan(cfg, overrides, tmp_path / "lone")]
+    run_ensembles(ensembles, progress="log")
+    labels = sorted(re.fullmatch(r"tipsim: \[\d/6\] (.+) done in .*", line).group(1)
+                    for line in capsys.readouterr().err.splitlines())
+    assert labels == ["baseline/r0", "departure_screening/r0", "job 3: baseline/r0", "job 3: departure_screening/r0",
+                      "point_000: baseline/r0", "point_000: departure_screening/r0"]
+
+
+@pytest.mark.parametrize("done, first_line", [
+    (0, None),
+    (3, "tipsim: 3/8 tasks already done; running the other 5"),
+    (8, "tipsim: all 8 tasks already done; nothing to run"),
+])
+def test_progress_says_truthfully_what_resumes(capsys, done, first_line):
+    from sim.ensemble.progress import LOG, Progress
+
+    with Progress(8, LOG, done=done):
+        pass
+    assert capsys.readouterr().err.splitlines() == ([first_line] if first_line else [])
+
+
 # --------------------------------------------------------------------------------------------
 # Resume
 # --------------------------------------------------------------------------------------------
@@ -203,8 +234,17 @@ def test_killed_cli_run_resumes_without_duplicates(reference, tmp_path):
     assert not (out / "comparison.csv").exists()
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "already done; resuming" in done.stderr and "paired comparison vs baseline" in done.stdout
+    assert "paired comparison vs baseline" in done.stdout
+    # stderr is a pipe here: plain log lines (no tqdm bar), the first saying truthfully what resumes
+    lines = done.stderr.splitlines()
+    assert "\r" not in done.stderr and lines, done.stderr
+    found = int(re.fullmatch(r"tipsim: (\d)/4 tasks already done; running the other (\d)", lines[0]).group(1))
+    assert lines[0].endswith(f"running the other {4 - found}") and len(lines) == 1 + 4 - found
+    assert all(re.fullmatch(r"tipsim: \[\d/4\] \w+/r\d done in [\d.]+ s; [\d.]+ tasks/min, ETA \S+", line)
+               for line in lines[1:]), lines
     assert_same_tables(reference, out)
+    again = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and again.stderr.splitlines() == ["tipsim: all 4 tasks already done; nothing to run"]
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garble"])
@@ -278,6 +318,7 @@ def never(task):
     (["scenarios=[baseline]"], r"at least one other scenario"),
     (["scenarios=[baseline,baseline]"], r"listed twice"),
     (["compare_start=2030-01-01"], r"compare_start = 2030-01-01: must lie within the horizon"),
+    (["executor.timeout_s=0"], r"executor.timeout_s = 0.0: must be within \(0, 86400\] seconds"),
 ])
 def test_bad_input_fails_before_anything_runs(tmp_path, overrides, message):
     out = tmp_path / "never"

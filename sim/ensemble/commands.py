@@ -22,6 +22,7 @@ from ..folders import check_out_dir, folder_contents
 from . import files, store
 from .plan import plan, scenario_config, swept_values
 from .runner import FORMAT, EnsembleFailed, Summary, run_ensembles
+from .signals import Interrupted
 
 ENSEMBLE_FORMAT = FORMAT.split("/")[0] + "/"
 
@@ -38,12 +39,16 @@ def _header(manifest: dict) -> str:
 
 
 def _run(ensembles) -> list[Summary]:
-    """Run the ensembles; if a task failed, print the first failure with a resume hint and exit with status 1."""
+    """Run the ensembles; if a task failed, print the first failure with a resume hint and exit with status 1;
+    if a signal stopped the run, say so in one line and exit with status 128 + the signal's number."""
     try:
         return run_ensembles(ensembles)
     except EnsembleFailed as exc:
         print(f"tipsim: error: {exc}", file=sys.stderr)
         sys.exit(1)
+    except Interrupted as exc:
+        print(f"tipsim: {exc}", file=sys.stderr)
+        sys.exit(128 + exc.signum)
 
 
 def _is_ensemble(folder: Path) -> bool:

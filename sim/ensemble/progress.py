@@ -19,13 +19,15 @@ class Progress:
     """Counts finished tasks and shows the count, the rate (tasks/min) and the time left."""
 
     def __init__(self, total: int, mode: str, desc: str = "tasks", done: int = 0):
-        self.total, self.mode, self.done = total, mode, done
+        self.total, self.mode, self.done, self.desc = total, mode, done, desc
         self.failed = 0
         self.t0 = time.monotonic()
         self.counted = 0  # tasks finished in this session (the rate ignores those found done)
         self.bar = tqdm(total=total, initial=done, desc=desc, unit="task", file=sys.stderr) if mode == BAR else None
-        if mode == LOG and done:
-            self._print(f"{done}/{total} tasks already done; resuming")
+        if mode == LOG and done == total:
+            self._print(f"all {total} {desc} already done; nothing to run")
+        elif mode == LOG and done:
+            self._print(f"{done}/{total} {desc} already done; running the other {total - done}")
 
     def update(self, label: str, ok: bool, detail: str = "") -> None:
         """Count one finished task (``ok``) or one failure."""
@@ -43,7 +45,7 @@ class Progress:
             eta = tqdm.format_interval(left / rate * 60) if rate > 0 else "?"
             status = "done" if ok else "FAILED"
             self._print(f"[{self.done + self.failed}/{self.total}] {label} {status}{detail}; "
-                        f"{rate:.1f} tasks/min, ETA {eta}")
+                        f"{rate:.1f} {self.desc}/min, ETA {eta}")
 
     def close(self) -> None:
         if self.bar is not None:

@@ -17,12 +17,19 @@ A run of one or more ensemble folders (one for ``tipsim compare``, one per desig
    tasks go on, then :class:`EnsembleFailed` is raised with the first failure (running the
    same command again resumes). The lock file is removed whatever happens.
 
+SIGINT (Ctrl-C) and SIGTERM stop the run in an orderly way (:mod:`sim.ensemble.signals`): the
+executor is left first (local workers are stopped: queued tasks never start, running ones are
+cut short and leave no file; :mod:`sim.ensemble.executors`), then each manifest is written with
+the tasks that finished, the lock is removed, and :class:`~sim.ensemble.signals.Interrupted` is
+raised. Running the same command again resumes, and gives the same tables as an uninterrupted run.
+
 The git commit and package versions are looked up once per call of :func:`run_ensembles`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import time
 from collections.abc import Callable
 from contextlib import ExitStack, nullcontext
@@ -39,6 +46,7 @@ from .store import DAILY, ROUTES
 from .executors import make_executor
 from .plan import Ensemble
 from .progress import Progress, default_mode
+from .signals import Interrupted, stop_on_signals
 from .tables import TABLES, build_tables
 from .tasks import Task, code_version, expected_columns, fingerprint, run_task
 
@@ -117,6 +125,10 @@ class Book:
         for task in self.tasks:
             self.entries[task.label] = self._check(task, old.get(task.label, {}))
         self.flushed = 0.0
+        # How progress lines name the folder: not at all for a lone comparison, "point_003: " for a point of a
+        # `tipsim sweep`, "job 3: " for a job of a Hydra multirun (its numbered subfolder of hydra.sweep.dir).
+        name = ensemble.out_dir.name
+        self.where = "" if not ensemble.sweep else f"job {name}: " if name.isdigit() else f"{name}: "
 
     def _check(self, task: Task, recorded: dict) -> dict:
         """The manifest entry of a task after checking its parts on disk (deleting damaged ones)."""
@@ -244,35 +256,52 @@ def run_ensembles(ensembles: list[Ensemble], task_fn: Callable[[Task], dict] = r
 
     Raises:
         EnsembleFailed: some task failed (after every other task ran and the manifests were written).
+        Interrupted: SIGINT or SIGTERM stopped the run (after its workers were stopped and the manifests written).
     """
     cfg = ensembles[0].cfg
     for e in ensembles:  # before any lock or file: refuse what cannot fit in memory
         for scenario_cfg in e.configs.values():
             check_memory(scenario_cfg, parallel_runs(cfg, len(e.tasks)), tasks=len(e.tasks))
     provenance = {"git_commit": git_commit(), "versions": package_versions()}  # once, not per task or manifest write
-    with ExitStack() as stack:
-        for e in ensembles:
-            stack.enter_context(store.locked(e.out_dir))
-        books = [Book(e, provenance) for e in ensembles]
-        pending = [(b, t) for b in books for t in b.pending]
-        total = sum(b.summary.total for b in books)
-        executor = make_executor(cfg.executor, cfg.workers, len(pending)) if pending else None
-        with executor or nullcontext(), Progress(total, progress or default_mode(), done=total - len(pending)) as bar:
-            described = executor.describe() if executor else {"name": "none", "note": "all tasks were done"}
-            for b in books:
-                b.start(described)
-            try:
-                if executor is not None:
-                    for i, report, error in executor.map_unordered(task_fn, [t for _, t in pending]):
-                        book, task = pending[i]
-                        book.record(task, report, error)
-                        detail = f" in {report['wall_s']:.1f} s" if error is None else f": {book.entries[task.label]['error']}"
-                        bar.update(task.label, error is None, detail)
-            finally:
-                for b in books:
-                    b.finish()
+    books: list[Book] = []
+    try:
+        with stop_on_signals(), ExitStack() as stack:
+            for e in ensembles:
+                stack.enter_context(store.locked(e.out_dir))
+            books += [Book(e, provenance) for e in ensembles]
+            _run_books(books, cfg, task_fn, progress or default_mode())
+    except Interrupted as exc:
+        done = sum(b.summary.found_done + b.summary.ran for b in books)
+        total = sum(len(e.tasks) for e in ensembles)
+        raise Interrupted(exc.signum, f"stopped by {signal.Signals(exc.signum).name} with {done} of {total} tasks "
+                          "done. Run the same command again (same out_dir) to resume: finished tasks are kept.") from None
     summaries = [b.summary for b in books]
     first = next((b.first_error for b in books if b.first_error is not None), None)
     if first is not None:
         raise EnsembleFailed(summaries) from first
     return summaries
+
+
+def _run_books(books: list[Book], cfg, task_fn: Callable[[Task], dict], progress: str) -> None:
+    """Run the pending tasks of every book in one executor, recording each; finish every started book whatever
+    happens."""
+    pending = [(b, t) for b in books for t in b.pending]
+    total = sum(b.summary.total for b in books)
+    executor = make_executor(cfg.executor, cfg.workers, len(pending)) if pending else None
+    started: list[Book] = []
+    try:
+        # The executor is left (its workers stopped, after an error or a signal) before the books are finished.
+        with executor or nullcontext(), Progress(total, progress, done=total - len(pending)) as bar:
+            described = executor.describe() if executor else {"name": "none", "note": "all tasks were done"}
+            for b in books:
+                b.start(described)
+                started.append(b)
+            if executor is not None:
+                for i, report, error in executor.map_unordered(task_fn, [t for _, t in pending]):
+                    book, task = pending[i]
+                    book.record(task, report, error)
+                    detail = f" in {report['wall_s']:.1f} s" if error is None else f": {book.entries[task.label]['error']}"
+                    bar.update(book.where + task.label, error is None, detail)
+    finally:
+        for b in started:
+            b.finish()
