@@ -15,8 +15,7 @@ closures then)::
     SHELTER  --repatriate (daily capacity)--> HOME EXPLOITED --dumped-->  RELEASED
 
 Everything else is switched off in the engine's configuration (:func:`subset_overrides`): no
-recruitment (the single recruiter the schema requires is arrested on day 0 and nobody enters
-the market), no raids, no compound growth or openings, no re-migration, no interventions,
+recruitment (no recruiter on the start date, and nobody enters the market), no raids, no compound growth or openings, no re-migration, no interventions,
 full embassy awareness.
 
 :class:`NaiveModel` is the textbook way to write this in Mesa: one :class:`Migrant`
@@ -97,12 +96,9 @@ def _switches(seed: int, deceived_share: float) -> list[str]:
         # deleting the node is what removes them.
         "~interventions",
         "params.embassy.awareness_initial=1.0",
-        # no recruitment: the schema needs >= 1 initial recruiter; it is arrested on day 0
-        # (hazard 1000/day) and nobody enters the market
-        "params.recruitment.initial_recruiters=1",
+        # no recruitment: no recruiter on the start date, and nobody enters the market
+        "params.recruitment.initial_recruiters=0",
         "params.recruitment.entry_speed=0",
-        "params.indonesian_police.arrest_rate=1000",
-        "params.indonesian_police.abroad_arrest_rate=1000",
         "params.compounds.growth_rate=0",
         "params.compounds.growth_rate_gambling=0",
         "params.migration.remigration_rate=0",

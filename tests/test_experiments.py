@@ -36,10 +36,11 @@ def test_every_experiment_has_a_readme_with_its_commands():
         assert f"[{name}]({name}/README.md)" in index
 
 
-def test_e2_covers_every_single_intervention_scenario():
+def test_e2_covers_every_single_intervention_scenario(monkeypatch):
     """E2 follows the registry, and every registered intervention has its single-intervention scenario."""
     from sim.interventions import REGISTRY
 
+    monkeypatch.setattr("sim.cli.USER_CONFIG_DIRS", [])  # the repository's scenarios, not a test's --config-dir
     singles = set(known_scenarios()) - {"baseline", "no_policy", "combined"}
     assert E2_SCENARIOS[0] == "baseline" and list(E2_SCENARIOS[1:]) == list(REGISTRY)
     assert set(REGISTRY) == singles, "every intervention needs configs/scenario/<name>.yaml and vice versa"
