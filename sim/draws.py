@@ -76,7 +76,10 @@ class Layout:
         occ = values[first]
         for name, size in rest:
             v = values[name]
-            low, high = (np.min(v), np.max(v)) if np.size(v) else (0, 0)
+            if isinstance(v, np.ndarray):
+                low, high = (int(v.min()), int(v.max())) if v.size else (0, 0)
+            else:
+                low = high = int(v)
             if low < 0 or high >= size:
                 raise LayoutError(f"occasion field '{name}' = {high if high >= size else low}: must be within [0, {size})")
             occ = occ * size + v

@@ -155,7 +155,9 @@ class Recruiters(AgentTable, schema=SCHEMA):
         return self.model.agents_by_type.get(Recruiter, mesa.agent.AgentSet([], random=self.model.random))
 
     def select(self, slots: np.ndarray):
-        """The active recruiters in ``slots``, as an AgentSet (in slot order)."""
+        """The active recruiters in ``slots``, as an AgentSet (in slot order); no scan when ``slots`` is empty."""
+        if not len(slots):
+            return mesa.agent.AgentSet([], random=self.model.random)
         wanted = set(slots.tolist())
         return self.agents.select(lambda r: r.slot in wanted)
 
