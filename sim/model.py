@@ -19,6 +19,7 @@ from .agents.compound import Compounds
 from .agents.recruiter import Recruiters
 from .config import ConfigError, TipsimConfig, parse_date, validate
 from .exits import ExitEngine
+from .job_progress import JobProgress
 from .levers import Levers, LeverSchedule
 from .population import MigrantPopulation
 from .rng import Streams
@@ -119,14 +120,16 @@ class TraffickingModel(mesa.Model):
         outputs.record_stocks(self, today)
         self.running = self.days_done < self.n_days
 
-    def run(self, progress: bool = False) -> pd.DataFrame:
-        """Run to the end of the horizon and return the daily table."""
-        from tqdm import tqdm
+    def run(self, progress: bool | str = False) -> pd.DataFrame:
+        """Run to the end of the horizon and return the daily table.
 
-        with tqdm(total=self.n_days, unit="day", disable=not progress, mininterval=0.5) as bar:
+        ``progress``: ``True`` a bar on a terminal and a log line every 10% of the days otherwise,
+        or a mode (``bar``, ``log``, ``quiet``; :class:`sim.job_progress.JobProgress`).
+        """
+        with JobProgress("run", self.n_days, progress, "day") as bar:
             while self.running:
                 self.step()
-                bar.update(1)
+                bar.update(lambda: f"{self.dates[self.days_done - 1]:%Y-%m-%d} simulated")
         return self.daily()
 
     def daily(self) -> pd.DataFrame:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from .config import TipsimConfig, check_memory, parallel_runs, to_yaml
 from .folders import RUN_FORMAT, check_out_dir
-from .job_progress import JobProgress, resolve_mode
+from .job_progress import resolve_mode
 from .lifecycle import State
 from .model import TraffickingModel
 from .world import World
@@ -107,11 +107,7 @@ def simulate(cfg: TipsimConfig, world: World | None = None, people: bool | None 
     world = world if world is not None else World(cfg.world)  # its files are checked first
     check_memory(cfg)  # then refuse a run that cannot fit, before any work
     model = TraffickingModel(cfg, world)
-    with JobProgress("run", model.n_days, progress, "day") as bar:
-        while model.running:
-            model.step()
-            bar.update(lambda: f"{model.dates[model.days_done - 1]:%Y-%m-%d} simulated")
-    daily = model.daily()
+    daily = model.run(progress)
     wall = time.perf_counter() - t0
     pop = model.population
     manifest = {
